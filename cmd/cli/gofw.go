@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gofw/gofw/ruleset"
+)
+
+// Gofw runs gofw with os.Args and returns the exit code.
+func Gofw() int {
+	code := 0
+	app := &cli.App{
+		Name:  "gofw",
+		Usage: "iptables-compatible firewall: manage gofwd's rules",
+		// iptables' options are positional (a module's options follow
+		// its -m), so the rule spec goes to gofw's own grammar untouched.
+		SkipFlagParsing: true,
+		HideHelp:        true,
+		HideVersion:     true,
+		Action: func(c *cli.Context) error {
+			args, socket := socketArg(c.Args().Slice())
+			cl := &ruleset.Client{Prog: "gofw", Socket: ruleset.SocketPath(socket), Stdout: os.Stdout, Stderr: os.Stderr}
+			code = cl.Iptables(args)
+			return nil
+		},
+	}
+	if err := app.Run(os.Args); err != nil {
+		os.Stderr.WriteString("gofw: " + err.Error() + "\n")
+		return 1
+	}
+	return code
+}
+
+// socketArg takes gofw's own --socket PATH out of an iptables command line.
+func socketArg(args []string) ([]string, string) {
+	var out []string
+	socket := ""
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--socket" && i+1 < len(args):
+			socket = args[i+1]
+			i++
+		case len(a) > 9 && a[:9] == "--socket=":
+			socket = a[9:]
+		default:
+			out = append(out, a)
+		}
+	}
+	return out, socket
+}

@@ -1,0 +1,178 @@
+// Package grammar holds gofw's participle grammars: one for an iptables
+// command line (the arguments after the program name) and one for a line of
+// an iptables-restore file, which shares the rule-spec part.
+//
+// iptables' options are positional: an extension's options are only known
+// after the -m or -j that loads it, and an option that takes an argument
+// swallows the next word whatever it looks like. So the lexer is getopt_long
+// with a table that grows as extensions load (see Catalog), and the grammar
+// then gives the token stream its structure: loads with the options that
+// follow them, generic options, negations and stray words. The grammar knows
+// nothing of what an option means; ruleset and the extensions do.
+package grammar
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Line is one iptables command line.
+type Line struct {
+	Lead  []*Word `parser:"@@*"`
+	Elems []*Elem `parser:"@@*"`
+}
+
+// Elem is a generic option or an extension load with the options after it.
+type Elem struct {
+	Load *Load `parser:"@@"`
+	Opt  *Opt  `parser:"| @@"`
+}
+
+// Load is "-m NAME", "-j NAME" or a match iptables loads implicitly for
+// "-p PROTO", with the extension options that follow it.
+type Load struct {
+	Pos  lexer.Position
+	Neg  bool    `parser:"@Bang?"`
+	Ref  LoadRef `parser:"@Load"`
+	Opts []*Opt  `parser:"@@*"`
+}
+
+// LoadRef names what a Load loads.
+type LoadRef struct {
+	Target bool // -j rather than -m
+	Name   string
+}
+
+// Capture implements participle.Capture.
+func (r *LoadRef) Capture(v []string) error {
+	r.Target = v[0][0] == 'j'
+	r.Name = v[0][2:]
+	return nil
+}
+
+// Opt is one option with its negation, its argument and any non-option
+// words after it (rule numbers, the second list of --tcp-flags, ...).
+type Opt struct {
+	Pos   lexer.Position
+	Neg   bool    `parser:"@Bang?"`
+	Name  OptName `parser:"@(Gen | Ext)"`
+	Arg   *string `parser:"@Arg?"`
+	Extra []*Word `parser:"@@*"`
+}
+
+// OptName is an option's canonical spelling; for an extension option also
+// the ordinal of the extension (in load order) that owns it.
+type OptName struct {
+	Name  string // "-A", "--line-numbers", "--dport"
+	Owner int    // -1 for generic options
+}
+
+// Capture implements participle.Capture.
+func (n *OptName) Capture(v []string) error {
+	name, owner, ok := strings.Cut(v[0], "\x00")
+	n.Name, n.Owner = name, -1
+	if ok {
+		o, err := strconv.Atoi(owner)
+		if err != nil {
+			return err
+		}
+		n.Owner = o
+	}
+	return nil
+}
+
+// Word is a non-option argument.
+type Word struct {
+	Pos  lexer.Position
+	Text string `parser:"@Word"`
+}
+
+// Generic reports whether o is one of iptables' own options.
+func (o *Opt) Generic() bool { return o.Name.Owner < 0 }
+
+// ArgIndex is the 1-based argument index of o, for error messages.
+func (o *Opt) ArgIndex() int { return o.Pos.Offset + 1 }
+
+// argvDef is the lexer definition participle is built with. Text is never
+// lexed by participle: the tokens come from lexArgs through ParseFromLexer.
+type argvDef struct{}
+
+func (argvDef) Symbols() map[string]lexer.TokenType { return symbols() }
+func (argvDef) Lex(string, io.Reader) (lexer.Lexer, error) {
+	return nil, errors.New("grammar: text must be split into words first")
+}
+
+var lineParser = participle.MustBuild[Line](
+	participle.Lexer(argvDef{}),
+	participle.UseLookahead(2),
+)
+
+// ParseArgs parses one command line (words as the shell or the restore
+// tokenizer split them). line is the restore-file line number, 0 for argv.
+func ParseArgs(words []string, cat Catalog, line int) (*Line, error) {
+	toks, err := lexArgs(words, cat, line)
+	if err != nil {
+		return nil, err
+	}
+	return parseTokens(lineParser, toks)
+}
+
+func lexArgs(words []string, cat Catalog, line int) ([]lexer.Token, error) {
+	l := &argLexer{cat: cat, words: words, line: line}
+	if err := l.run(); err != nil {
+		if e, ok := err.(*Error); ok && e.Line == 0 {
+			e.Line = line
+		}
+		return nil, err
+	}
+	return l.toks, nil
+}
+
+func parseTokens[G any](p *participle.Parser[G], toks []lexer.Token) (g *G, err error) {
+	// participle reports some grammar-level surprises by panicking; input
+	// must never crash gofw, so they become a parameter problem.
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, &Error{Code: ExitParameter, Msg: fmt.Sprint("cannot parse the line: ", r)}
+		}
+	}()
+	pl, err := lexer.Upgrade(&tokens{toks: toks})
+	if err != nil {
+		return nil, err
+	}
+	g, err = p.ParseFromLexer(pl)
+	if err != nil {
+		return nil, badArgument(err, toks)
+	}
+	return g, nil
+}
+
+// badArgument turns a participle error into iptables' wording for a word
+// nobody consumed.
+func badArgument(err error, toks []lexer.Token) error {
+	line := 0
+	if len(toks) > 0 {
+		line = toks[0].Pos.Line
+	}
+	if pe, ok := err.(participle.Error); ok {
+		pos := pe.Position()
+		for _, t := range toks {
+			if t.Pos.Offset == pos.Offset && t.Type != tokEOF {
+				if t.Type == tokBang {
+					return &Error{Code: ExitParameter, Msg: "Multiple `!' flags not allowed", Arg: pos.Offset + 1, Line: line}
+				}
+				return &Error{Code: ExitParameter, Msg: "Bad argument `" + t.Value + "'", Arg: pos.Offset + 1, Line: line, Bare: true}
+			}
+		}
+		if pos.Offset >= 0 {
+			return &Error{Code: ExitParameter, Msg: "unexpected end of arguments after \"!\"", Arg: pos.Offset + 1, Line: line}
+		}
+	}
+	return &Error{Code: ExitParameter, Msg: err.Error(), Line: line}
+}

@@ -1,0 +1,541 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"syscall"
+
+	"github.com/gofw/gofw/grammar"
+)
+
+// hashlimitInfo is the hashlimit match (libxt_hashlimit.c, xt_hashlimit.c),
+// revision 3 (struct xt_hashlimit_mtinfo3), the one iptables 1.8.9 picks on
+// current kernels: token buckets per flow group, in packets or in bytes.
+var hashlimitInfo = &Info{
+	Name: "hashlimit",
+	Opts: []Opt{
+		{Name: "hashlimit-upto", Arg: true, Inv: true},
+		{Name: "hashlimit-above", Arg: true, Inv: true},
+		{Name: "hashlimit", Arg: true, Inv: true, Canon: "hashlimit-upto"}, // old name
+		{Name: "hashlimit-srcmask", Arg: true},
+		{Name: "hashlimit-dstmask", Arg: true},
+		{Name: "hashlimit-burst", Arg: true},
+		{Name: "hashlimit-htable-size", Arg: true},
+		{Name: "hashlimit-htable-max", Arg: true},
+		{Name: "hashlimit-htable-gcinterval", Arg: true},
+		{Name: "hashlimit-htable-expire", Arg: true},
+		{Name: "hashlimit-mode", Arg: true},
+		{Name: "hashlimit-name", Arg: true},
+		{Name: "hashlimit-rate-match"},
+		{Name: "hashlimit-rate-interval", Arg: true},
+	},
+	New: func() Match {
+		return &Hashlimit{Burst: hashlimitBurst, GCInterval: hashlimitGCInterval,
+			SrcMask: 32, DstMask: 32, mult: 1, seen: map[string]bool{}}
+	},
+}
+
+// hashlimitRules is the x6_options table of revision 3 as the generic
+// final check reads it.
+var hashlimitRules = []XtOptRule{
+	{Name: "hashlimit-upto", Excl: []string{"hashlimit-above"}},
+	{Name: "hashlimit-above", Excl: []string{"hashlimit-upto"}},
+	{Name: "hashlimit-name", Mand: true},
+}
+
+// Constants of libxt_hashlimit.c and xt_hashlimit.h.
+const (
+	hashlimitBurst       = 5
+	hashlimitBurstMax    = 1000000
+	hashlimitGCInterval  = 1000    // ms
+	hashlimitByteExpire  = 15      // s, default expiry in byte mode
+	hashlimitByteExpireB = 60      // s, the same when a burst is given
+	hashlimitScale       = 1000000 // XT_HASHLIMIT_SCALE_v2: cost in 1/1000000 s
+	hashlimitByteShift   = 4       // XT_HASHLIMIT_BYTE_SHIFT: byte costs count 16-byte chunks
+	hashlimitNameSize    = 255     // NAME_MAX: char name[NAME_MAX]
+	// hashlimitCreditsPerSecond is the kernel's HZ * CREDITS_PER_JIFFY for
+	// revisions 2 and 3 (2^39 * 250 = 2^37 * 1000): user2credits multiplies
+	// a cost by it / XT_HASHLIMIT_SCALE_v2.
+	hashlimitCreditsPerSecond = 137438953472000
+	// hashlimitByteCredits is HZ * CREDITS_PER_JIFFY_BYTES (2^24 * 250 =
+	// 2^22 * 1000), user2credits_byte's factor.
+	hashlimitByteCredits = 4194304000
+)
+
+// HashlimitMode is the set of header fields a hashlimit groups flows by,
+// numbered as XT_HASHLIMIT_HASH_* so a hot path can test them directly.
+type HashlimitMode uint8
+
+// Hash key fields (xt_hashlimit.h).
+const (
+	HashDstIP   HashlimitMode = 1 << 0
+	HashDstPort HashlimitMode = 1 << 1
+	HashSrcIP   HashlimitMode = 1 << 2
+	HashSrcPort HashlimitMode = 1 << 3
+)
+
+// Hashlimit is one hashlimit match, as struct hashlimit_cfg3 holds it: Avg
+// is the cost of one packet in 1/1000000 s (Bytes false) or of one 16-byte
+// chunk in xt_hashlimit's byte units (Bytes true); Burst is in packets or in
+// chunks of Avg; Expire and GCInterval are milliseconds. Above inverts the
+// match (XT_HASHLIMIT_INVERT), RateMatch is XT_HASHLIMIT_RATE_MATCH with
+// Interval in seconds.
+type Hashlimit struct {
+	Name       string
+	Mode       HashlimitMode
+	Above      bool
+	Bytes      bool
+	RateMatch  bool
+	Avg        uint64
+	Burst      uint64
+	Size       uint32
+	Max        uint32
+	GCInterval uint32
+	Expire     uint32
+	SrcMask    uint8
+	DstMask    uint8
+	Interval   uint32
+
+	mult uint32          // the udata: seconds per unit of the last rate
+	seen map[string]bool // options given, for the final check
+}
+
+// hashlimitFactor is get_factor: the k/m multiplier after a number.
+func hashlimitFactor(rest string) uint64 {
+	if rest == "" {
+		return 1
+	}
+	switch rest[0] {
+	case 'm':
+		return 1024 * 1024
+	case 'k':
+		return 1024
+	}
+	return 1
+}
+
+// hashlimitBytesToCost is bytes_to_cost: the cost of one 16-byte chunk at
+// a rate of bytes per second, in 32 bits. A rate of 2^36 B/s or more has no
+// cost (libxt_hashlimit would divide by zero there).
+func hashlimitBytesToCost(bytes uint64) uint64 {
+	r := uint32(bytes >> hashlimitByteShift)
+	if r == math.MaxUint32 {
+		return 0
+	}
+	return uint64(math.MaxUint32 / (r + 1))
+}
+
+// hashlimitCostToBytes is cost_to_bytes, bytes_to_cost's inverse.
+func hashlimitCostToBytes(cost uint64) uint64 {
+	r := uint64(math.MaxUint32)
+	if cost != 0 {
+		r = math.MaxUint32 / cost
+	}
+	return (r - 1) << hashlimitByteShift
+}
+
+// parseBytes is parse_bytes: "N[k|m]b/s". It returns false (try a packet
+// rate) when there is no "b/s" after the first byte or N is 0.
+func (h *Hashlimit) parseBytes(s string) (bool, error) {
+	i := strings.Index(s, "b/s")
+	if i <= 0 {
+		return false, nil
+	}
+	r := uint64(rlAtoll(s))
+	if r == 0 {
+		return false, nil
+	}
+	cost := hashlimitBytesToCost(r * hashlimitFactor(s[i-1:]))
+	if cost == 0 {
+		return false, grammar.Paramf("Rate too high \"%s\"", s)
+	}
+	h.mult = hashlimitByteExpire
+	h.Avg = cost
+	return true, nil
+}
+
+// parseRate is parse_rate for revision 2 and up: "N[/unit]" as a cost in
+// 1/1000000 s.
+func (h *Hashlimit) parseRate(s string) (bool, error) {
+	h.mult = 1
+	if _, unit, found := strings.Cut(s, "/"); found {
+		if unit == "" {
+			return false, nil
+		}
+		m, ok := rlUnitMult(unit)
+		if !ok {
+			return false, nil
+		}
+		h.mult = uint32(m)
+	}
+	r := uint64(rlAtoll(s))
+	if r == 0 {
+		return false, nil
+	}
+	cost := uint64(hashlimitScale) * uint64(h.mult) / r
+	if cost == 0 {
+		return false, grammar.Paramf("Rate too fast \"%s\"", s)
+	}
+	h.Avg = cost
+	return true, nil
+}
+
+// parseBurst is parse_burst for revision 2 and up: a number up to 1000000,
+// or any number followed by a k or m factor (a byte count for byte rates).
+func parseHashlimitBurst(s string) (uint64, error) {
+	v, rest, ok := XtStrtoul(s, 1, math.MaxUint64)
+	if !ok || (rest == "" && v > hashlimitBurstMax) {
+		return 0, hashlimitBurstError()
+	}
+	return v * hashlimitFactor(rest), nil
+}
+
+func hashlimitBurstError() error {
+	return grammar.Paramf("bad value for option \"--hashlimit-burst\", or out of range (1-%d).", hashlimitBurstMax)
+}
+
+// Parse implements Match.
+func (h *Hashlimit) Parse(a *Arg) error {
+	h.seen[a.Name] = true
+	switch a.Name {
+	case "hashlimit-upto", "hashlimit-above":
+		// "! --hashlimit-upto" is --hashlimit-above and vice versa.
+		h.Above = (a.Name == "hashlimit-above") != a.Inv
+		ok, err := h.parseBytes(a.Value)
+		if err != nil {
+			return err
+		}
+		if ok {
+			h.Bytes = true
+			break
+		}
+		if ok, err = h.parseRate(a.Value); err != nil {
+			return err
+		}
+		if !ok {
+			return XtBadValue("hashlimit", a.Name, a.Value)
+		}
+	case "hashlimit-srcmask", "hashlimit-dstmask":
+		n, err := XtPlen("hashlimit", a.Name, a.Value)
+		if err != nil {
+			return err
+		}
+		if a.Name == "hashlimit-srcmask" {
+			h.SrcMask = n
+		} else {
+			h.DstMask = n
+		}
+	case "hashlimit-burst":
+		v, err := parseHashlimitBurst(a.Value)
+		if err != nil {
+			return err
+		}
+		h.Burst = v
+	case "hashlimit-htable-size", "hashlimit-htable-max", "hashlimit-htable-gcinterval", "hashlimit-htable-expire":
+		v, err := XtParseUint("hashlimit", a.Name, a.Value, 0, math.MaxUint32)
+		if err != nil {
+			return err
+		}
+		switch a.Name {
+		case "hashlimit-htable-size":
+			h.Size = uint32(v)
+		case "hashlimit-htable-max":
+			h.Max = uint32(v)
+		case "hashlimit-htable-gcinterval":
+			h.GCInterval = uint32(v)
+		default:
+			h.Expire = uint32(v)
+		}
+	case "hashlimit-mode":
+		// parse_mode: strtok on "," and "|", so empty items vanish.
+		for _, tok := range strings.FieldsFunc(a.Value, func(r rune) bool { return r == ',' || r == '|' }) {
+			switch tok {
+			case "dstip":
+				h.Mode |= HashDstIP
+			case "srcip":
+				h.Mode |= HashSrcIP
+			case "srcport":
+				h.Mode |= HashSrcPort
+			case "dstport":
+				h.Mode |= HashDstPort
+			default:
+				return XtBadValue("hashlimit", a.Name, a.Value)
+			}
+		}
+	case "hashlimit-name":
+		s, err := XtString(a.Value, 1, hashlimitNameSize)
+		if err != nil {
+			return err
+		}
+		h.Name = s
+	case "hashlimit-rate-match":
+		h.RateMatch = true
+	case "hashlimit-rate-interval":
+		// parse_interval: atoi, positive.
+		v := rlAtoi(a.Value)
+		if v <= 0 {
+			return XtBadValue("hashlimit", a.Name, a.Value)
+		}
+		h.Interval = uint32(v)
+	}
+	return nil
+}
+
+// Final implements Match with hashlimit_mt_check (revision 3): the expiry
+// defaults to the rate's unit, a byte burst is turned into a count of
+// rate units, and a rate match keeps the rate per second plus its
+// interval. The generic option checks come after, as in libxtables.
+func (h *Hashlimit) Final(*Rule) error {
+	if !h.seen["hashlimit-upto"] && !h.seen["hashlimit-above"] {
+		return grammar.Paramf("You have to specify --hashlimit")
+	}
+	if !h.seen["hashlimit-htable-expire"] {
+		h.Expire = h.mult * 1000
+	}
+	if h.Bytes {
+		var burst uint32
+		if h.seen["hashlimit-burst"] {
+			unit := hashlimitCostToBytes(h.Avg)
+			if h.Burst < unit {
+				return grammar.Paramf("burst cannot be smaller than %db", unit)
+			}
+			// As libxt_hashlimit: the byte count is cut to 32 bits first.
+			burst = uint32(uint64(uint32(h.Burst)) / unit)
+			if h.Burst%unit != 0 {
+				burst++
+			}
+			if !h.seen["hashlimit-htable-expire"] {
+				h.Expire = hashlimitByteExpireB * 1000
+			}
+		}
+		h.Burst = uint64(burst)
+	} else if h.Burst > hashlimitBurstMax {
+		return hashlimitBurstError()
+	}
+	if h.RateMatch {
+		if !h.Bytes {
+			h.Avg /= uint64(h.mult)
+		}
+		if h.Interval == 0 {
+			if h.Bytes {
+				h.Interval = 1
+			} else {
+				h.Interval = h.mult
+			}
+		}
+	}
+	return XtFcheck("hashlimit", hashlimitRules, h.seen)
+}
+
+// hashlimitCredits is xt_hashlimit's user2credits for revision 3.
+func hashlimitCredits(user uint64) uint64 {
+	return user * (hashlimitCreditsPerSecond / hashlimitScale)
+}
+
+// Check implements Checker with xt_hashlimit's checkentry
+// (hashlimit_mt_check_v3 and hashlimit_mt_check_common).
+func (h *Hashlimit) Check(*Where) error {
+	if err := checkProcName("xt_hashlimit", h.Name, hashlimitNameSize); err != nil {
+		return err
+	}
+	if h.GCInterval == 0 || h.Expire == 0 {
+		return rlKernelErrf("xt_hashlimit: --hashlimit-htable-gcinterval and --hashlimit-htable-expire must not be 0")
+	}
+	if h.SrcMask > 32 || h.DstMask > 32 {
+		return rlKernelErrf("xt_hashlimit: --hashlimit-srcmask and --hashlimit-dstmask must be 0-32 (got %d, %d)", h.SrcMask, h.DstMask)
+	}
+	switch {
+	case h.RateMatch:
+		if h.Avg == 0 || h.Avg > math.MaxUint32 {
+			return &KernelError{Msg: "xt_hashlimit: invalid rate", Errno: syscall.ERANGE}
+		}
+		if h.Interval == 0 {
+			return rlKernelErrf("xt_hashlimit: invalid interval")
+		}
+	case h.Bytes:
+		// user2credits_byte takes the cost as 32 bits.
+		if uint64(uint32(h.Avg))*hashlimitByteCredits>>32 == 0 {
+			return rlKernelErrf("xt_hashlimit: overflow, rate too high: %d", h.Avg)
+		}
+	default:
+		if h.Burst == 0 || hashlimitCredits(h.Avg*h.Burst) < hashlimitCredits(h.Avg) {
+			return &KernelError{
+				Msg:   fmt.Sprintf("xt_hashlimit: overflow, try lower: %d/%d", h.Avg, h.Burst),
+				Errno: syscall.ERANGE,
+			}
+		}
+	}
+	return nil
+}
+
+// checkProcName is x_tables' xt_check_proc_name: the name of a /proc entry
+// (hashlimit's and recent's tables) must be non-empty, fit in size bytes
+// with its NUL, and be neither "." nor ".." nor contain "/".
+func checkProcName(mod, name string, size int) error {
+	switch {
+	case name == "":
+		return rlKernelErrf("%s: the name must not be empty", mod)
+	case len(name) >= size:
+		return &KernelError{Msg: fmt.Sprintf("%s: name %q too long", mod, name), Errno: syscall.ENAMETOOLONG}
+	case name == "." || name == ".." || strings.Contains(name, "/"):
+		return rlKernelErrf("%s: name %q is not a valid /proc file name", mod, name)
+	}
+	return nil
+}
+
+// hashlimitRates is the rates table of revision 2 and up, longest first.
+var hashlimitRates = []struct {
+	name string
+	mult uint64
+}{
+	{"day", hashlimitScale * 24 * 60 * 60},
+	{"hour", hashlimitScale * 60 * 60},
+	{"min", hashlimitScale * 60},
+	{"sec", hashlimitScale},
+}
+
+// printHashlimitRate is print_rate: " N/unit", returning the unit in ms
+// (the expiry iptables leaves out because it is the default).
+func printHashlimitRate(b *strings.Builder, period uint64) uint32 {
+	if period == 0 {
+		b.WriteString(" inf")
+		return 0
+	}
+	i := 1
+	for ; i < len(hashlimitRates); i++ {
+		m := hashlimitRates[i].mult
+		if period > m || m/period < m%period {
+			break
+		}
+	}
+	fmt.Fprintf(b, " %d/%s", hashlimitRates[i-1].mult/period, hashlimitRates[i-1].name)
+	return uint32(hashlimitRates[i-1].mult / hashlimitScale * 1000)
+}
+
+// hashlimitUnits is the units table of print_bytes.
+var hashlimitUnits = []struct {
+	name   string
+	thresh uint64
+}{{"m", 1024 * 1024}, {"k", 1024}, {"", 1}}
+
+// printHashlimitBytes is print_bytes: the byte rate with the largest unit
+// that gives the same cost back, then the burst in bytes (prefix is
+// "--hashlimit-" for save). It returns the default expiry in ms.
+func printHashlimitBytes(b *strings.Builder, avg, burst uint64, prefix string) uint32 {
+	r := hashlimitCostToBytes(avg)
+	i := 0
+	for ; i < len(hashlimitUnits)-1; i++ {
+		t := hashlimitUnits[i].thresh
+		if r >= t && hashlimitBytesToCost(r&^(t-1)) == avg {
+			break
+		}
+	}
+	fmt.Fprintf(b, " %d%sb/s", r/hashlimitUnits[i].thresh, hashlimitUnits[i].name)
+	if burst == 0 {
+		return hashlimitByteExpire * 1000
+	}
+	r *= burst
+	b.WriteString(" " + prefix)
+	for i = 0; i < len(hashlimitUnits)-1; i++ {
+		if r >= hashlimitUnits[i].thresh {
+			break
+		}
+	}
+	fmt.Fprintf(b, "burst %d%sb", r/hashlimitUnits[i].thresh, hashlimitUnits[i].name)
+	return hashlimitByteExpireB * 1000
+}
+
+// printHashlimitMode is print_mode: " srcip<sep>srcport<sep>dstip<sep>dstport".
+func printHashlimitMode(b *strings.Builder, m HashlimitMode, sep string) {
+	var names []string
+	for _, f := range []struct {
+		bit  HashlimitMode
+		name string
+	}{{HashSrcIP, "srcip"}, {HashSrcPort, "srcport"}, {HashDstIP, "dstip"}, {HashDstPort, "dstport"}} {
+		if m&f.bit != 0 {
+			names = append(names, f.name)
+		}
+	}
+	b.WriteString(" " + strings.Join(names, sep))
+}
+
+// Save implements Match as hashlimit_mt_save. The name is printed as is,
+// unquoted, as iptables does.
+func (h *Hashlimit) Save(b *strings.Builder) {
+	if h.Above {
+		b.WriteString(" --hashlimit-above")
+	} else {
+		b.WriteString(" --hashlimit-upto")
+	}
+	var quantum uint32
+	if h.Bytes {
+		quantum = printHashlimitBytes(b, h.Avg, h.Burst, "--hashlimit-")
+	} else {
+		quantum = printHashlimitRate(b, h.Avg)
+		fmt.Fprintf(b, " --hashlimit-burst %d", h.Burst)
+	}
+	if h.Mode != 0 {
+		b.WriteString(" --hashlimit-mode")
+		printHashlimitMode(b, h.Mode, ",")
+	}
+	b.WriteString(" --hashlimit-name " + h.Name)
+	h.printTail(b, quantum, "--hashlimit-")
+}
+
+// printTail appends the table parameters, masks and rate-match options
+// that differ from their defaults, common to save and print.
+func (h *Hashlimit) printTail(b *strings.Builder, quantum uint32, prefix string) {
+	if h.Size != 0 {
+		fmt.Fprintf(b, " %shtable-size %d", prefix, h.Size)
+	}
+	if h.Max != 0 {
+		fmt.Fprintf(b, " %shtable-max %d", prefix, h.Max)
+	}
+	if h.GCInterval != hashlimitGCInterval {
+		fmt.Fprintf(b, " %shtable-gcinterval %d", prefix, h.GCInterval)
+	}
+	if h.Expire != quantum {
+		fmt.Fprintf(b, " %shtable-expire %d", prefix, h.Expire)
+	}
+	if h.SrcMask != 32 {
+		fmt.Fprintf(b, " %ssrcmask %d", prefix, h.SrcMask)
+	}
+	if h.DstMask != 32 {
+		fmt.Fprintf(b, " %sdstmask %d", prefix, h.DstMask)
+	}
+	if h.RateMatch {
+		fmt.Fprintf(b, " %srate-match", prefix)
+		if h.Interval != 1 {
+			fmt.Fprintf(b, " %srate-interval %d", prefix, h.Interval)
+		}
+	}
+}
+
+// Print implements Match as hashlimit_mt_print. A packet rate is shown per
+// rate interval (the stored rate times Interval), as iptables shows it, so
+// "40/min --hashlimit-rate-match" lists as 40/min but saves as 40/sec with
+// "--hashlimit-rate-interval 60".
+func (h *Hashlimit) Print(b *strings.Builder, numeric bool) {
+	if h.Above {
+		b.WriteString(" limit: above")
+	} else {
+		b.WriteString(" limit: up to")
+	}
+	var quantum uint32
+	if h.Bytes {
+		quantum = printHashlimitBytes(b, h.Avg, h.Burst, "")
+	} else {
+		period := h.Avg
+		if h.Interval != 0 {
+			period *= uint64(h.Interval)
+		}
+		quantum = printHashlimitRate(b, period)
+		fmt.Fprintf(b, " burst %d", h.Burst)
+	}
+	if h.Mode != 0 {
+		b.WriteString(" mode")
+		printHashlimitMode(b, h.Mode, "-")
+	}
+	h.printTail(b, quantum, "")
+}

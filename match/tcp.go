@@ -1,0 +1,220 @@
+package match
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
+)
+
+// tcpInfo is the tcp match (libxt_tcp.c, xt_tcpudp.c): ports, flags and one
+// TCP option. "-p tcp --dport 22" loads it implicitly.
+var tcpInfo = &Info{
+	Name: "tcp",
+	Opts: []Opt{
+		{Name: "source-port", Arg: true, Inv: true, Canon: "sport"},
+		{Name: "sport", Arg: true, Inv: true},
+		{Name: "destination-port", Arg: true, Inv: true, Canon: "dport"},
+		{Name: "dport", Arg: true, Inv: true},
+		{Name: "syn", Inv: true},
+		{Name: "tcp-flags", Arg: true, Inv: true, Extra: 1},
+		{Name: "tcp-option", Arg: true, Inv: true},
+	},
+	New:   func() Match { return &TCP{SportHi: 65535, DportHi: 65535} },
+	Proto: packet.ProtoTCP,
+}
+
+// TCP is one tcp match.
+type TCP struct {
+	SportLo, SportHi                        uint16
+	DportLo, DportHi                        uint16
+	FlagMask, FlagCmp                       uint8
+	Option                                  uint8
+	InvSport, InvDport, InvFlags, InvOption bool
+
+	flagsSet bool
+}
+
+// tcpFlagNames is libxt_tcp's table, in the order print_tcpf searches it.
+var tcpFlagNames = []struct {
+	name string
+	bit  uint8
+}{
+	{"FIN", packet.TCPFin}, {"SYN", packet.TCPSyn}, {"RST", packet.TCPRst},
+	{"PSH", packet.TCPPsh}, {"ACK", packet.TCPAck}, {"URG", packet.TCPUrg},
+	{"ALL", 0x3f}, {"NONE", 0},
+}
+
+func parseTCPFlags(s string) (uint8, error) {
+	var v uint8
+	for _, f := range strings.Split(s, ",") {
+		found := false
+		for _, n := range tcpFlagNames {
+			if strings.EqualFold(f, n.name) {
+				v |= n.bit
+				found = true
+				break
+			}
+		}
+		if !found {
+			return 0, grammar.Paramf("Unknown TCP flag `%s'", f)
+		}
+	}
+	return v, nil
+}
+
+func printTCPFlags(b *strings.Builder, flags uint8) {
+	if flags == 0 {
+		b.WriteString("NONE")
+		return
+	}
+	first := true
+	for flags != 0 {
+		for _, n := range tcpFlagNames {
+			if n.bit != 0 && flags&n.bit != 0 {
+				if !first {
+					b.WriteByte(',')
+				}
+				b.WriteString(n.name)
+				first = false
+				flags &^= n.bit
+				break
+			}
+		}
+	}
+}
+
+// Parse implements Match.
+func (t *TCP) Parse(a *Arg) error {
+	switch a.Name {
+	case "sport":
+		lo, hi, err := ParsePortRange(a.Value, "tcp")
+		if err != nil {
+			return err
+		}
+		t.SportLo, t.SportHi, t.InvSport = lo, hi, a.Inv
+	case "dport":
+		lo, hi, err := ParsePortRange(a.Value, "tcp")
+		if err != nil {
+			return err
+		}
+		t.DportLo, t.DportHi, t.InvDport = lo, hi, a.Inv
+	case "syn", "tcp-flags":
+		if t.flagsSet {
+			return grammar.Paramf("Only one of `--syn' or `--tcp-flags' allowed")
+		}
+		t.flagsSet = true
+		if a.Name == "syn" {
+			t.FlagMask = packet.TCPSyn | packet.TCPRst | packet.TCPAck | packet.TCPFin
+			t.FlagCmp = packet.TCPSyn
+		} else {
+			if len(a.Extra) != 1 {
+				return grammar.Paramf("--tcp-flags requires two args.")
+			}
+			var err error
+			if t.FlagMask, err = parseTCPFlags(a.Value); err != nil {
+				return err
+			}
+			if t.FlagCmp, err = parseTCPFlags(a.Extra[0]); err != nil {
+				return err
+			}
+		}
+		t.InvFlags = a.Inv
+	case "tcp-option":
+		v, ok := ParseUint(a.Value, 1, 255)
+		if !ok {
+			return grammar.Paramf("Bad TCP option `%s'", a.Value)
+		}
+		t.Option, t.InvOption = uint8(v), a.Inv
+	}
+	return nil
+}
+
+// Final implements Match.
+func (t *TCP) Final(*Rule) error { return nil }
+
+func savePorts(b *strings.Builder, opt string, lo, hi uint16, inv bool) {
+	// A full range is left out unless negated: "! --sport :" must survive a
+	// save/restore round trip (upstream a86eb41e).
+	if lo == 0 && hi == 65535 && !inv {
+		return
+	}
+	if inv {
+		b.WriteString(" !")
+	}
+	if lo == hi {
+		fmt.Fprintf(b, " --%s %d", opt, lo)
+	} else {
+		fmt.Fprintf(b, " --%s %d:%d", opt, lo, hi)
+	}
+}
+
+// Save implements Match.
+func (t *TCP) Save(b *strings.Builder) {
+	savePorts(b, "sport", t.SportLo, t.SportHi, t.InvSport)
+	savePorts(b, "dport", t.DportLo, t.DportHi, t.InvDport)
+	if t.Option != 0 || t.InvOption {
+		if t.InvOption {
+			b.WriteString(" !")
+		}
+		fmt.Fprintf(b, " --tcp-option %d", t.Option)
+	}
+	if t.FlagMask != 0 || t.InvFlags {
+		if t.InvFlags {
+			b.WriteString(" !")
+		}
+		b.WriteString(" --tcp-flags ")
+		printTCPFlags(b, t.FlagMask)
+		b.WriteByte(' ')
+		printTCPFlags(b, t.FlagCmp)
+	}
+}
+
+// printPorts appends " spt:22" / " dpts:!1:2", as libxt_tcp's print_ports.
+func printPorts(b *strings.Builder, name, proto string, lo, hi uint16, inv, numeric bool) {
+	if lo == 0 && hi == 65535 && !inv {
+		return
+	}
+	b.WriteByte(' ')
+	b.WriteString(name)
+	if lo != hi {
+		b.WriteByte('s')
+	}
+	b.WriteByte(':')
+	if inv {
+		b.WriteByte('!')
+	}
+	PortText(b, lo, proto, numeric)
+	if lo != hi {
+		b.WriteByte(':')
+		PortText(b, hi, proto, numeric)
+	}
+}
+
+// Print implements Match.
+func (t *TCP) Print(b *strings.Builder, numeric bool) {
+	b.WriteString(" tcp")
+	printPorts(b, "spt", "tcp", t.SportLo, t.SportHi, t.InvSport, numeric)
+	printPorts(b, "dpt", "tcp", t.DportLo, t.DportHi, t.InvDport, numeric)
+	if t.Option != 0 || t.InvOption {
+		b.WriteString(" option=")
+		if t.InvOption {
+			b.WriteByte('!')
+		}
+		fmt.Fprintf(b, "%d", t.Option)
+	}
+	if t.FlagMask != 0 || t.InvFlags {
+		b.WriteString(" flags:")
+		if t.InvFlags {
+			b.WriteByte('!')
+		}
+		if numeric {
+			fmt.Fprintf(b, "0x%02X/0x%02X", t.FlagMask, t.FlagCmp)
+		} else {
+			printTCPFlags(b, t.FlagMask)
+			b.WriteByte('/')
+			printTCPFlags(b, t.FlagCmp)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package target
+
+import (
+	"testing"
+
+	"github.com/gofw/gofw/packet"
+)
+
+// markRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
+var markRows = []row{
+	{"filter", packet.Input, "-j MARK --set-xmark 0xfeedcafe/0xfeedcafe", "-j MARK --set-xmark 0xfeedcafe/0xfeedcafe", " MARK or 0xfeedcafe", " MARK or 0xfeedcafe", ""},
+	{"filter", packet.Input, "-j MARK --set-xmark 0x0", "-j MARK --set-xmark 0x0/0xffffffff", " MARK and 0x0", " MARK and 0x0", ""},
+	{"filter", packet.Input, "-j MARK --set-xmark 4294967295", "-j MARK --set-xmark 0xffffffff/0xffffffff", " MARK or 0xffffffff", " MARK or 0xffffffff", ""},
+	{"filter", packet.Input, "-j MARK --set-xmark 4294967296", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
+	{"filter", packet.Input, "-j MARK --set-xmark -1", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
+	{"filter", packet.Input, "-j MARK", "", "", "", "exit 2: MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required"},
+	{"filter", packet.Input, "-j MARK --set-xmark 0x5/0x", "", "", "", "exit 2: MARK: trailing garbage after value for option \"--set-xmark\".\n"},
+	{"filter", packet.Input, "-j MARK --set-xmark 5/", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
+	{"filter", packet.Input, "-j MARK --set-xmark /5", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
+	{"filter", packet.Input, "-j MARK --set-xmark 5/6/7", "", "", "", "exit 2: MARK: trailing garbage after value for option \"--set-xmark\".\n"},
+	{"filter", packet.Input, "-j MARK --set-mark 5", "-j MARK --set-xmark 0x5/0xffffffff", " MARK set 0x5", " MARK set 0x5", ""},
+	{"filter", packet.Input, "-j MARK --set-mark 5/0xff", "-j MARK --set-xmark 0x5/0xff", " MARK xset 0x5/0xff", " MARK xset 0x5/0xff", ""},
+	{"filter", packet.Input, "-j MARK --and-mark 0xff", "-j MARK --set-xmark 0x0/0xffffff00", " MARK and 0xff", " MARK and 0xff", ""},
+	{"filter", packet.Input, "-j MARK --or-mark 0xff", "-j MARK --set-xmark 0xff/0xff", " MARK or 0xff", " MARK or 0xff", ""},
+	{"filter", packet.Input, "-j MARK --xor-mark 0xff", "-j MARK --set-xmark 0xff/0x0", " MARK xor 0xff", " MARK xor 0xff", ""},
+	{"filter", packet.Input, "-j MARK --set-mark 0", "-j MARK --set-xmark 0x0/0xffffffff", " MARK and 0x0", " MARK and 0x0", ""},
+	{"filter", packet.Input, "-j MARK --and-mark 0", "-j MARK --set-xmark 0x0/0xffffffff", " MARK and 0x0", " MARK and 0x0", ""},
+	{"filter", packet.Input, "-j MARK --and-mark 0xffffffff", "-j MARK --set-xmark 0x0/0x0", " MARK and 0xffffffff", " MARK and 0xffffffff", ""},
+	{"filter", packet.Input, "-j MARK --or-mark 0", "-j MARK --set-xmark 0x0/0x0", " MARK and 0xffffffff", " MARK and 0xffffffff", ""},
+	{"filter", packet.Input, "-j MARK --set-xmark 0x5 --set-mark 6", "", "", "", "exit 2: MARK: option \"--set-xmark\" cannot be used together with \"--set-mark\".\n"},
+	{"filter", packet.Input, "-j MARK --set-mark 5 --set-mark 6", "", "", "", "generic"},
+	{"filter", packet.Input, "-j MARK --and-mark 5 --or-mark 6", "", "", "", "exit 2: MARK: option \"--and-mark\" cannot be used together with \"--or-mark\".\n"},
+	{"filter", packet.Input, "-j MARK --or-mark 6 --and-mark 5", "", "", "", "exit 2: MARK: option \"--and-mark\" cannot be used together with \"--or-mark\".\n"},
+	{"filter", packet.Input, "-j MARK --xor-mark 6 --set-mark 5", "", "", "", "exit 2: MARK: option \"--set-mark\" cannot be used together with \"--xor-mark\".\n"},
+	{"filter", packet.Input, "-j MARK --xor-mark 6 --set-xmark 5 --or-mark 1", "", "", "", "exit 2: MARK: option \"--set-xmark\" cannot be used together with \"--or-mark\".\n"},
+	{"filter", packet.Input, "-j MARK --set-xmark 5 --set-mark abc", "", "", "", "exit 2: MARK: bad integer value for option \"--set-mark\", or out of range.\n"},
+	{"filter", packet.Input, "-j MARK --set-xmark 0x5/0x3", "-j MARK --set-xmark 0x5/0x3", " MARK xset 0x5/0x3", " MARK xset 0x5/0x3", ""},
+	{"filter", packet.Input, "-j MARK --set-xmark 0x5/0x0", "-j MARK --set-xmark 0x5/0x0", " MARK xor 0x5", " MARK xor 0x5", ""},
+	{"filter", packet.Input, "-j MARK --set-mark 0x5/0", "-j MARK --set-xmark 0x5/0x5", " MARK or 0x5", " MARK or 0x5", ""},
+	{"filter", packet.Input, "-j MARK --and-mark abc", "", "", "", "exit 2: MARK: bad value for option \"--and-mark\", or out of range (0-4294967295).\n"},
+	{"filter", packet.Input, "-j MARK --and-mark 0x5/0x3", "", "", "", "exit 2: MARK: bad value for option \"--and-mark\", or out of range (0-4294967295).\n"},
+	{"filter", packet.Input, "-j MARK --set-mark 017", "-j MARK --set-xmark 0xf/0xffffffff", " MARK set 0xf", " MARK set 0xf", ""},
+	{"filter", packet.Input, "-j MARK --or-mark \" 5\"", "-j MARK --set-xmark 0x5/0x5", " MARK or 0x5", " MARK or 0x5", ""},
+	{"nat", packet.Output, "-j MARK --set-mark 1", "-j MARK --set-xmark 0x1/0xffffffff", " MARK set 0x1", " MARK set 0x1", ""},
+}
+
+func TestMark(t *testing.T) { runRows(t, markRows) }
+
+// TestMarkConformance runs upstream's libxt_MARK.t.
+func TestMarkConformance(t *testing.T) { runTFile(t, "libxt_MARK.t") }
