@@ -81,8 +81,9 @@ type Subscription struct {
 }
 
 type subscribers struct {
-	mu   sync.Mutex
-	list atomic.Pointer[[]*Subscription]
+	mu     sync.Mutex
+	list   atomic.Pointer[[]*Subscription]
+	expect atomic.Pointer[[]*ExpectSubscription]
 }
 
 // Subscribe starts an event subscription with a buffer of buf events for

@@ -79,13 +79,18 @@ func keyOf(t *Tuple, zone uint16) expectKey {
 
 // expectTable is the expectation hash (nf_ct_expect_hash).
 type expectTable struct {
-	mu    sync.Mutex
-	m     map[expectKey][]*Expect
-	count atomic.Int64
-	seq   uint32
+	t       *Table
+	mu      sync.Mutex
+	m       map[expectKey][]*Expect
+	count   atomic.Int64
+	seq     uint32
+	pending []ExpectEvent // events to send once mu is released
 }
 
-func (x *expectTable) init() { x.m = make(map[expectKey][]*Expect) }
+func (x *expectTable) init(t *Table) {
+	x.t = t
+	x.m = make(map[expectKey][]*Expect)
+}
 
 func (e *Expect) zone() uint16 { return e.Master.zone }
 
@@ -139,6 +144,7 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	e.Tuple.normalize()
 	k := keyOf(&e.Tuple, m.zone)
 	x := &t.expects
+	defer t.flushExpectEvents()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var evicted []*Expect
@@ -146,7 +152,7 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	for i := 0; i < len(l); i++ {
 		o := l[i]
 		if o.Master == m && o.Class == e.Class && o.Tuple == e.Tuple && o.Mask == e.Mask {
-			l = x.unlinkLocked(k, o)
+			l = x.unlinkLocked(k, o, now)
 			evicted = append(evicted, o)
 			i--
 			continue
@@ -172,7 +178,7 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 			if oldest == nil {
 				return ErrExpectTooMany
 			}
-			x.unlinkLocked(keyOf(&oldest.Tuple, m.zone), oldest)
+			x.unlinkLocked(keyOf(&oldest.Tuple, m.zone), oldest, now)
 			evicted = append(evicted, oldest)
 		}
 	}
@@ -185,6 +191,9 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	e.expires = now + int64(e.Timeout)
 	x.m[k] = append(x.m[k], e)
 	x.count.Add(1)
+	if t.hasExpectSubscribers() {
+		x.pending = append(x.pending, ExpectEvent{Type: EventNew, Entry: e.snapshot(now)})
+	}
 	m.use.Add(1)
 	t.stats.expectCreate.Add(1)
 	for range evicted {
@@ -193,8 +202,9 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	return nil
 }
 
-// unlinkLocked removes o from bucket k and releases its master reference.
-func (x *expectTable) unlinkLocked(k expectKey, o *Expect) []*Expect {
+// unlinkLocked removes o from bucket k, releases its master reference and
+// queues its DESTROY event (nf_ct_unlink_expect_report).
+func (x *expectTable) unlinkLocked(k expectKey, o *Expect, now int64) []*Expect {
 	l := x.m[k]
 	for i, p := range l {
 		if p == o {
@@ -209,18 +219,34 @@ func (x *expectTable) unlinkLocked(k expectKey, o *Expect) []*Expect {
 	}
 	x.count.Add(-1)
 	o.Master.use.Add(-1)
+	if x.t.hasExpectSubscribers() {
+		x.pending = append(x.pending, ExpectEvent{Type: EventDestroy, Entry: o.snapshot(now)})
+	}
 	return l
 }
 
-// RemoveExpect removes e and reports whether it was registered.
-func (t *Table) RemoveExpect(e *Expect) bool {
+// flushEvents sends the events queued under x.mu; called after unlocking.
+func (t *Table) flushExpectEvents() {
 	x := &t.expects
+	x.mu.Lock()
+	evs := x.pending
+	x.pending = nil
+	x.mu.Unlock()
+	for i := range evs {
+		t.publishExpect(&evs[i])
+	}
+}
+
+// RemoveExpect removes e and reports whether it was registered.
+func (t *Table) RemoveExpect(e *Expect, now int64) bool {
+	x := &t.expects
+	defer t.flushExpectEvents()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	k := keyOf(&e.Tuple, e.zone())
 	for _, o := range x.m[k] {
 		if o == e {
-			x.unlinkLocked(k, o)
+			x.unlinkLocked(k, o, now)
 			t.stats.expectDelete.Add(1)
 			return true
 		}
@@ -256,10 +282,11 @@ func (t *Table) applyExpectation(c *Conn, now int64) {
 	m := e.Master
 	m.use.Add(1) // the child's reference
 	if e.Flags&ExpectPermanent == 0 {
-		x.unlinkLocked(k, e)
+		x.unlinkLocked(k, e, now)
 		t.stats.expectDelete.Add(1)
 	}
 	x.mu.Unlock()
+	t.flushExpectEvents()
 	c.setStatus(StatusExpected)
 	c.master = m
 	c.mark.Store(m.mark.Load())
@@ -275,14 +302,15 @@ func (t *Table) applyExpectation(c *Conn, now int64) {
 }
 
 // removeExpectsOf drops every expectation of a master that is going away.
-func (t *Table) removeExpectsOf(m *Conn) {
+func (t *Table) removeExpectsOf(m *Conn, now int64) {
 	x := &t.expects
+	defer t.flushExpectEvents()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for k, l := range x.m {
 		for i := 0; i < len(l); i++ {
 			if l[i].Master == m {
-				l = x.unlinkLocked(k, l[i])
+				l = x.unlinkLocked(k, l[i], now)
 				t.stats.expectDelete.Add(1)
 				i--
 			}
@@ -296,12 +324,13 @@ func (t *Table) expireExpects(now int64) {
 	if x.count.Load() == 0 {
 		return
 	}
+	defer t.flushExpectEvents()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for k, l := range x.m {
 		for i := 0; i < len(l); i++ {
 			if l[i].expires <= now {
-				l = x.unlinkLocked(k, l[i])
+				l = x.unlinkLocked(k, l[i], now)
 				t.stats.expectDelete.Add(1)
 				i--
 			}
@@ -314,14 +343,15 @@ func (t *Table) ExpectCount() int { return int(t.expects.count.Load()) }
 
 // FlushExpect removes every expectation (conntrack -F expect) and returns
 // how many there were.
-func (t *Table) FlushExpect() int {
+func (t *Table) FlushExpect(now int64) int {
 	x := &t.expects
+	defer t.flushExpectEvents()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	n := 0
 	for k, l := range x.m {
 		for len(l) > 0 {
-			l = x.unlinkLocked(k, l[0])
+			l = x.unlinkLocked(k, l[0], now)
 			t.stats.expectDelete.Add(1)
 			n++
 		}
@@ -342,6 +372,16 @@ type ExpectEntry struct {
 	ID      uint32
 }
 
+func (e *Expect) snapshot(now int64) ExpectEntry {
+	left := max(e.expires-now, 0)
+	return ExpectEntry{
+		Timeout: uint32(left / int64(time.Second)),
+		Tuple:   e.Tuple, Mask: e.Mask,
+		Master: e.Master.tuple[Original], Zone: e.zone(),
+		Class: e.Class, Helper: e.Helper, Flags: e.Flags, ID: e.id,
+	}
+}
+
 // ListExpect returns a snapshot of the expectations (conntrack -L expect).
 func (t *Table) ListExpect(now int64) []ExpectEntry {
 	x := &t.expects
@@ -350,14 +390,104 @@ func (t *Table) ListExpect(now int64) []ExpectEntry {
 	var out []ExpectEntry
 	for _, l := range x.m {
 		for _, e := range l {
-			left := max(e.expires-now, 0)
-			out = append(out, ExpectEntry{
-				Timeout: uint32(left / int64(time.Second)),
-				Tuple:   e.Tuple, Mask: e.Mask,
-				Master: e.Master.tuple[Original], Zone: e.zone(),
-				Class: e.Class, Helper: e.Helper, Flags: e.Flags, ID: e.id,
-			})
+			out = append(out, e.snapshot(now))
 		}
 	}
 	return out
+}
+
+// ExpectEvent is one message of the expectation event stream (conntrack -E
+// expect).
+type ExpectEvent struct {
+	Type  EventType // EventNew or EventDestroy
+	Entry ExpectEntry
+}
+
+// AppendExpectEvent appends ev as conntrack -E expect prints it: the tag
+// right-aligned in nine columns, then the expectation line.
+func AppendExpectEvent(b []byte, ev *ExpectEvent) []byte {
+	tag := "[" + ev.Type.String() + "]"
+	for i := len(tag); i < 9; i++ {
+		b = append(b, ' ')
+	}
+	b = append(b, tag...)
+	b = append(b, ' ')
+	return ev.Entry.AppendText(b)
+}
+
+// ExpectSubscription receives expectation events on C, with the same
+// never-blocking rule as Subscription (a full buffer loses the event).
+type ExpectSubscription struct {
+	// C delivers the events. It is closed by Close.
+	C <-chan ExpectEvent
+
+	ch     chan ExpectEvent
+	t      *Table
+	mu     sync.Mutex
+	closed bool
+	lost   atomic.Uint64
+}
+
+// SubscribeExpect starts an expectation event subscription with a buffer
+// of buf events.
+func (t *Table) SubscribeExpect(buf int) *ExpectSubscription {
+	ch := make(chan ExpectEvent, max(buf, 1))
+	s := &ExpectSubscription{C: ch, ch: ch, t: t}
+	t.subs.mu.Lock()
+	var l []*ExpectSubscription
+	if p := t.subs.expect.Load(); p != nil {
+		l = append(l, *p...)
+	}
+	l = append(l, s)
+	t.subs.expect.Store(&l)
+	t.subs.mu.Unlock()
+	return s
+}
+
+// Close ends the subscription and closes C.
+func (s *ExpectSubscription) Close() {
+	t := s.t
+	t.subs.mu.Lock()
+	if p := t.subs.expect.Load(); p != nil {
+		var l []*ExpectSubscription
+		for _, x := range *p {
+			if x != s {
+				l = append(l, x)
+			}
+		}
+		t.subs.expect.Store(&l)
+	}
+	t.subs.mu.Unlock()
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+	s.mu.Unlock()
+}
+
+// Lost returns how many events could not be delivered because C was full.
+func (s *ExpectSubscription) Lost() uint64 { return s.lost.Load() }
+
+func (t *Table) hasExpectSubscribers() bool {
+	p := t.subs.expect.Load()
+	return p != nil && len(*p) > 0
+}
+
+func (t *Table) publishExpect(ev *ExpectEvent) {
+	p := t.subs.expect.Load()
+	if p == nil {
+		return
+	}
+	for _, s := range *p {
+		s.mu.Lock()
+		if !s.closed {
+			select {
+			case s.ch <- *ev:
+			default:
+				s.lost.Add(1)
+			}
+		}
+		s.mu.Unlock()
+	}
 }

@@ -59,32 +59,22 @@ func (s *shard) find(t *Tuple, zone uint16, h uint64) (*Conn, Dir) {
 	}
 }
 
-// insert adds c under direction d with hash h.
-func (s *shard) insert(c *Conn, d Dir, h uint64) {
+// insert adds c under direction d with hash h and returns how far from
+// its home slot it landed (the analogue of the kernel's chain length).
+func (s *shard) insert(c *Conn, d Dir, h uint64) int {
 	if (s.n+1)*maxLoadDen > len(s.slots)*maxLoadNum {
 		s.resize(max(minSlots, len(s.slots)*2))
 	}
 	mask := uint64(len(s.slots) - 1)
 	i := h & mask
+	dist := 0
 	for s.words[i] != 0 {
 		i = (i + 1) & mask
+		dist++
 	}
 	s.slots[i] = c
 	s.words[i] = makeWord(h, d)
 	s.n++
-}
-
-// probeLen returns how far from its home slot an entry with hash h would
-// land, without inserting it.
-func (s *shard) probeLen(h uint64) int {
-	if len(s.slots) == 0 {
-		return 0
-	}
-	mask := uint64(len(s.slots) - 1)
-	dist := 0
-	for i := h & mask; s.words[i] != 0; i = (i + 1) & mask {
-		dist++
-	}
 	return dist
 }
 

@@ -89,7 +89,7 @@ func icmpValidNew(proto, typ uint8) bool {
 // never ASSURED.
 func (t *Table) icmpPacket(c *Conn, seg *Segment, info CtInfo, now int64) pktResult {
 	o := &c.tuple[Original]
-	if !icmpValidNew(o.Proto, o.ICMPType()) {
+	if !icmpFamilyOK(o) || !icmpValidNew(o.Proto, o.ICMPType()) {
 		return resInvalid // "can't create new conn with this type"
 	}
 	to := t.cfg.Timeouts.ICMP
@@ -99,6 +99,13 @@ func (t *Table) icmpPacket(c *Conn, seg *Segment, info CtInfo, now int64) pktRes
 	c.refresh(to, now)
 	c.account(info.Dir(), seg.Len)
 	return resAccept
+}
+
+// icmpFamilyOK reports whether an ICMP tuple travels in its own family:
+// ICMP in IPv4, ICMPv6 in IPv6. The kernel's trackers refuse the other
+// combinations (state->pf checks), so such a packet is INVALID.
+func icmpFamilyOK(t *Tuple) bool {
+	return (t.Proto == ProtoICMP && t.Family == IPv4) || (t.Proto == ProtoICMPv6 && t.Family == IPv6)
 }
 
 // icmpIsError reports whether an ICMP type is an error that quotes a

@@ -61,7 +61,7 @@ func NewTable(cfg Config) *Table {
 		tRetrans:       to.TCPMaxRetrans,
 		tUnack:         to.TCPUnack,
 	}
-	t.expects.init()
+	t.expects.init(t)
 	return t
 }
 
@@ -135,7 +135,7 @@ func (t *Table) In(seg *Segment, now int64) (c *Conn, info CtInfo, v Verdict) {
 	tu := seg.Tuple
 	tu.normalize()
 	proto := tu.Proto
-	if seg.Malformed || seg.BadChecksum {
+	if seg.Malformed || seg.BadChecksum || (tu.Family != IPv4 && tu.Family != IPv6) {
 		if isICMP(proto) {
 			t.stats.error.Add(1) // icmp_error: short packet, bad checksum
 		} else {
@@ -144,7 +144,7 @@ func (t *Table) In(seg *Segment, now int64) (c *Conn, info CtInfo, v Verdict) {
 		return nil, Invalid, Accept
 	}
 	switch {
-	case isICMP(proto):
+	case icmpFamilyOK(&tu):
 		if c, info, done := t.icmpError(seg, &tu, now); done {
 			return c, info, Accept
 		}
@@ -338,7 +338,11 @@ func (t *Table) Confirm(c *Conn, info CtInfo, now int64) (*Conn, Verdict) {
 	if x, _ := b.find(&c.tuple[Reply], c.zone, h1); x != nil {
 		return t.resolveClash(c, x, a, b, h1, now)
 	}
-	if max(a.probeLen(h0), b.probeLen(h1)) > chainMax(h0) {
+	d0 := a.insert(c, Original, h0)
+	d1 := b.insert(c, Reply, h1)
+	if max(d0, d1) > chainMax(h0) {
+		a.remove(c, Original, h0)
+		b.remove(c, Reply, h1)
 		unlockPair(a, b)
 		t.stats.chainTooLong.Add(1)
 		t.stats.insertFailed.Add(1)
@@ -347,8 +351,6 @@ func (t *Table) Confirm(c *Conn, info CtInfo, now int64) (*Conn, Verdict) {
 	}
 	// The timeout becomes absolute at confirmation.
 	c.timeout.Add(now)
-	a.insert(c, Original, h0)
-	b.insert(c, Reply, h1)
 	c.setStatus(StatusConfirmed)
 	unlockPair(a, b)
 	c.events.Store(0)
@@ -456,7 +458,7 @@ func (t *Table) kill(c *Conn, now int64) bool {
 		m.use.Add(-1)
 	}
 	if t.expects.count.Load() > 0 {
-		t.removeExpectsOf(c)
+		t.removeExpectsOf(c, now)
 	}
 	if st&StatusNATClash == 0 {
 		t.publish(c, EventDestroy, now)

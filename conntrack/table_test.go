@@ -433,6 +433,7 @@ func TestStateBits(t *testing.T) {
 func TestExpectations(t *testing.T) {
 	tb, clk := newTestTable(t, Config{})
 	now := clk.now
+	xsub := tb.SubscribeExpect(10)
 	m := handshake(t, tb, now, 40512, 21)
 	m.SetMark(42)
 	var full [16]byte
@@ -472,5 +473,97 @@ func TestExpectations(t *testing.T) {
 	tb.kill(m, clk.now)
 	if tb.ExpectCount() != 0 {
 		t.Error("expectation outlived its master")
+	}
+	// Events: NEW and DESTROY (matched), NEW and DESTROY (master died).
+	var tags []string
+	for len(xsub.C) > 0 {
+		ev := <-xsub.C
+		tags = append(tags, string(AppendExpectEvent(nil, &ev))[:9])
+	}
+	if want := []string{"    [NEW]", "[DESTROY]", "    [NEW]", "[DESTROY]"}; len(tags) != 4 ||
+		tags[0] != want[0] || tags[1] != want[1] || tags[2] != want[2] || tags[3] != want[3] {
+		t.Errorf("expectation events %q, want %q", tags, want)
+	}
+	ev := ExpectEvent{Type: EventNew, Entry: l[0]}
+	ev.Entry.Timeout = 300
+	wantEv := "    [NEW] 300 proto=6 src=198.18.0.1 dst=198.18.0.2 sport=0 dport=50000 mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 master-src=198.18.0.1 master-dst=198.18.0.2 sport=40512 dport=21 class=0 helper=ftp"
+	if got := string(AppendExpectEvent(nil, &ev)); got != wantEv {
+		t.Errorf("expect event:\n got %q\nwant %q", got, wantEv)
+	}
+	xsub.Close()
+}
+
+// TestInsertUpdate covers conntrack -I and -U.
+func TestInsertUpdate(t *testing.T) {
+	tb, clk := newTestTable(t, Config{})
+	now := clk.now
+	sub := tb.Subscribe(10, 0, nil)
+	spec := InsertSpec{Orig: tup(tcp, "198.18.100.1", "198.18.101.1", 1, 2), Timeout: 99 * time.Second,
+		Status: StatusAssured, State: TCPEstablished}
+	c, err := tb.Insert(spec, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "tcp      6 99 ESTABLISHED src=198.18.100.1 dst=198.18.101.1 sport=1 dport=2 [UNREPLIED] src=198.18.101.1 dst=198.18.100.1 sport=2 dport=1 [ASSURED] mark=0 use=1"
+	if got := tb.Snapshot(c, now).String(); got != want {
+		t.Errorf("inserted entry:\n got %q\nwant %q", got, want)
+	}
+	if _, err := tb.Insert(spec, now); err != ErrExists {
+		t.Errorf("duplicate insert: %v, want ErrExists", err)
+	}
+	if tb.Stats().Insert != 1 {
+		t.Errorf("insert counter %d", tb.Stats().Insert)
+	}
+	if got := tb.Update(&Filter{OrigSport: ptr(uint16(1))}, 9, now); len(got) != 1 || got[0].Mark != 9 {
+		t.Errorf("update: %v", got)
+	}
+	// The packet path continues it like a picked-up connection.
+	if _, info, _ := pass(tb, seg(tcp, "198.18.101.1", "198.18.100.1", 2, 1, ACK).sa(50, 60), now); info != EstablishedReply {
+		t.Errorf("packet of an inserted entry: %v", info)
+	}
+	if n := len(sub.C); n < 2 {
+		t.Errorf("%d events, want NEW and UPDATE", n)
+	}
+}
+
+// TestICMPWrongFamily: ICMP inside IPv6 and ICMPv6 inside IPv4 are
+// INVALID, as the kernel's trackers check the family.
+func TestICMPWrongFamily(t *testing.T) {
+	tb, clk := newTestTable(t, Config{})
+	rows := []*Segment{
+		{Tuple: MakeICMPTuple(ip("fd00::1"), ip("fd00::2"), ProtoICMP, 8, 0, 1)},
+		{Tuple: MakeICMPTuple(ip(cli), ip(srv), ProtoICMPv6, 128, 0, 1)},
+		{Tuple: Tuple{Proto: udp}}, // no family at all
+	}
+	for i, s := range rows {
+		if c, info, _ := pass(tb, s, clk.now); c != nil || info != Invalid {
+			t.Errorf("row %d: got %v, want INVALID", i, info)
+		}
+	}
+}
+
+// TestChainTooLong: an insert that would land too far from its home slot
+// (a hash under attack) is refused, counted, and leaves the index intact.
+func TestChainTooLong(t *testing.T) {
+	tb, clk := newTestTable(t, Config{Shards: 1})
+	now := clk.now
+	s := seg(udp, cli, srv, 1, 2, 0)
+	c, info, _ := tb.In(s, now)
+	h := s.Tuple.hash(0, tb.seed)
+	sh := tb.shardOf(h)
+	sh.resize(1 << 14)
+	dummy := &Conn{}
+	mask := uint64(len(sh.slots) - 1)
+	for k := uint64(0); k < 2000; k++ {
+		i := (h + k) & mask
+		sh.slots[i], sh.words[i] = dummy, slotUsed|uint32(i) // each at its own home
+		sh.n++
+	}
+	if _, v := tb.Confirm(c, info, now); v != Drop {
+		t.Fatal("confirm accepted a 2000-slot probe run")
+	}
+	st := tb.Stats()
+	if st.ChainTooLong != 1 || st.InsertFailed != 1 || sh.n != 2000 || tb.Count() != 0 {
+		t.Errorf("stats %+v, shard n %d, count %d", st, sh.n, tb.Count())
 	}
 }

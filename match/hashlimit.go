@@ -297,6 +297,12 @@ func (h *Hashlimit) Final(*Rule) error {
 		var burst uint32
 		if h.seen["hashlimit-burst"] {
 			unit := hashlimitCostToBytes(h.Avg)
+			if unit == 0 {
+				// Below 16 B/s the rate is 0 bytes a second, and
+				// libxt_hashlimit divides by it (iptables dies of
+				// SIGFPE); refuse it instead.
+				return grammar.Paramf("hashlimit: a byte rate below 16b/s cannot have --hashlimit-burst")
+			}
 			if h.Burst < unit {
 				return grammar.Paramf("burst cannot be smaller than %db", unit)
 			}

@@ -82,6 +82,10 @@ var hashlimitRows = []rlRow{
 	{rule: "-m hashlimit --hashlimit-upto 10kb/s --hashlimit-burst 0x10000k --hashlimit-name a", save: "-m hashlimit --hashlimit-upto 10kb/s --hashlimit-burst 64mb --hashlimit-name a", print: " limit: up to 10kb/s burst 64mb"},
 	{rule: "-m hashlimit --hashlimit-upto 10kb/s --hashlimit-burst 5 --hashlimit-name a", err: "burst cannot be smaller than 10240b"},
 	{rule: "-m hashlimit --hashlimit-upto 123456b/s --hashlimit-burst 1 --hashlimit-name a", err: "burst cannot be smaller than 123456b"},
+	{rule: "-m hashlimit --hashlimit-upto 16b/s --hashlimit-burst 5 --hashlimit-name a", err: "burst cannot be smaller than 16b"},
+	// iptables 1.8.9 dies of SIGFPE here (a rate of 0 bytes per second
+	// to divide the burst by); gofw refuses it. Not replayed.
+	{rule: "-m hashlimit --hashlimit-upto 15b/s --hashlimit-burst 5 --hashlimit-name a", err: "hashlimit: a byte rate below 16b/s cannot have --hashlimit-burst", noOracle: true},
 	// The expiry defaults to 15 s for byte rates, 60 s with a burst.
 	{rule: "-m hashlimit --hashlimit-upto 4kb/s --hashlimit-burst 400kb --hashlimit-name a --hashlimit-htable-expire 60000", save: "-m hashlimit --hashlimit-upto 4kb/s --hashlimit-burst 400kb --hashlimit-name a", print: " limit: up to 4kb/s burst 400kb"},
 	{rule: "-m hashlimit --hashlimit-upto 4kb/s --hashlimit-burst 400kb --hashlimit-name a --hashlimit-htable-expire 15000", save: "=", print: " limit: up to 4kb/s burst 400kb htable-expire 15000"},

@@ -177,7 +177,8 @@ func (r *Recent) Save(b *strings.Builder) {
 	}
 	b.WriteString(recentCmdText[r.Cmd].save)
 	if r.Seconds != 0 {
-		fmt.Fprintf(b, " --seconds %d", r.Seconds)
+		// iptables 1.8.9 prints it with %d: above 2^31-1 it goes negative.
+		fmt.Fprintf(b, " --seconds %d", int32(r.Seconds))
 	}
 	if r.Reap {
 		b.WriteString(" --reap")
@@ -204,7 +205,7 @@ func (r *Recent) Print(b *strings.Builder, numeric bool) {
 	b.WriteString(" recent:")
 	b.WriteString(recentCmdText[r.Cmd].print)
 	if r.Seconds != 0 {
-		fmt.Fprintf(b, " seconds: %d", r.Seconds)
+		fmt.Fprintf(b, " seconds: %d", int32(r.Seconds))
 	}
 	if r.Reap {
 		b.WriteString(" reap")

@@ -32,6 +32,8 @@ var recentRows = []rlRow{
 	{rule: "-m recent ! --set", save: "-m recent ! --set --name DEFAULT --mask 255.255.255.255 --rsource", print: " ! recent: SET name: DEFAULT side: source mask: 255.255.255.255"},
 	{rule: "-m recent --rcheck --rsource --rdest", save: "-m recent --rcheck --name DEFAULT --mask 255.255.255.255 --rdest", print: " recent: CHECK name: DEFAULT side: dest mask: 255.255.255.255"},
 	{rule: "-m recent --rcheck --rdest --rsource", save: "-m recent --rcheck --name DEFAULT --mask 255.255.255.255 --rsource", print: " recent: CHECK name: DEFAULT side: source mask: 255.255.255.255"},
+	{rule: "-m recent --rcheck --seconds 4294967295", noReload: true, save: "-m recent --rcheck --seconds -1 --name DEFAULT --mask 255.255.255.255 --rsource", print: " recent: CHECK seconds: -1 name: DEFAULT side: source mask: 255.255.255.255"},
+	{rule: "-m recent --rcheck --seconds 2147483648", noReload: true, save: "-m recent --rcheck --seconds -2147483648 --name DEFAULT --mask 255.255.255.255 --rsource", print: " recent: CHECK seconds: -2147483648 name: DEFAULT side: source mask: 255.255.255.255"},
 	{rule: "-m recent --rcheck --hitcount 0", save: "-m recent --rcheck --name DEFAULT --mask 255.255.255.255 --rsource", print: " recent: CHECK name: DEFAULT side: source mask: 255.255.255.255"},
 	{rule: "-m recent --rcheck --hitcount 65535", save: "-m recent --rcheck --hitcount 65535 --name DEFAULT --mask 255.255.255.255 --rsource", print: " recent: CHECK hit_count: 65535 name: DEFAULT side: source mask: 255.255.255.255"},
 	// Names are printed as they are; --mask takes inet_aton's forms.

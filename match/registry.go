@@ -22,6 +22,7 @@ var registry = []*Info{
 	pkttypeInfo,
 	recentInfo,
 	stateInfo,
+	statisticInfo,
 	stringInfo,
 	tcpInfo,
 	tosInfo,

@@ -53,6 +53,12 @@ var stringRows = []rlRow{
 	{rule: `-m string --hex-string "x\\" --algo bm`, err: "Bad literal placement at end of string"},
 	{rule: `-m string --hex-string "|41\\42|" --algo bm`, err: "Cannot include literals in hex data"},
 	{rule: "-m string --hex-string \"|" + strings.Repeat("41", 129) + "|\" --algo bm", err: "STRING too long \"|" + strings.Repeat("41", 129) + "|\""},
+	// 128 bytes fit, but the closing "|" of a full hex block is one step
+	// too many for parse_hex_string: iptables refuses what it would save
+	// for a 128-byte binary pattern.
+	{rule: "-m string --hex-string \"|" + strings.Repeat("01", 127) + "|\" --algo bm", save: "=", print: ` STRING match  "|` + strings.Repeat("01", 127) + `|" ALGO name bm`},
+	{rule: "-m string --hex-string \"|" + strings.Repeat("01", 128) + "|\" --algo bm", err: "STRING too long \"|" + strings.Repeat("01", 128) + "|\""},
+	{rule: "-m string --hex-string \"|" + strings.Repeat("01", 128) + "\" --algo bm", err: "Invalid hex block"},
 
 	// xt_string's checkentry and textsearch_prepare.
 	{rule: "-m string --string x --algo wrong", err: `xt_string: no textsearch algorithm "wrong"`, errno: syscall.ENOENT},
@@ -93,6 +99,11 @@ func FuzzStringHex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := parseHexString(s)
 		if err != nil || len(p) == 0 || len(p) > stringMaxPattern {
+			return
+		}
+		if len(p) == stringMaxPattern && stringIsHex(p) {
+			// iptables cannot read back a 128-byte hex string either:
+			// the closing "|" trips its length check (see stringRows).
 			return
 		}
 		var b strings.Builder

@@ -245,14 +245,16 @@ func (s *Server) allowed(c *net.UnixConn) (bool, string) {
 	if cerr != nil {
 		return false, cerr.Error()
 	}
-	who := fmt.Sprintf("pid %d uid %d", cred.Pid, cred.Uid)
+	return s.permit(cred), fmt.Sprintf("pid %d uid %d gid %d", cred.Pid, cred.Uid, cred.Gid)
+}
+
+// permit decides on a peer's credentials: root, or a member of the
+// configured group (primary or supplementary).
+func (s *Server) permit(cred *unix.Ucred) bool {
 	if cred.Uid == 0 {
-		return true, who
+		return true
 	}
-	if s.GID >= 0 && (int(cred.Gid) == s.GID || inGroups(cred.Pid, s.GID)) {
-		return true, who
-	}
-	return false, who
+	return s.GID >= 0 && (int(cred.Gid) == s.GID || inGroups(cred.Pid, s.GID))
 }
 
 func inGroups(pid int32, gid int) bool {

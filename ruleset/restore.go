@@ -120,13 +120,18 @@ func restoreErr(err error, n int) error {
 }
 
 // flushTable empties a table for a restore without --noflush: every chain
-// flushed, every user chain deleted; policies and their counters stay.
+// flushed, every user chain deleted. Policies stay, their counters restart
+// from zero, as iptables-legacy-restore leaves them (new objects, so the
+// live snapshot keeps counting until the block commits).
 func flushTable(t *Table, verbose bool, out *strings.Builder) {
 	for _, c := range t.Chains() {
 		if verbose {
 			fmt.Fprintf(out, "Flushing chain `%s'\n", c.Name)
 		}
 		c.Rules = nil
+		if c.Builtin {
+			c.PolicyCounters = &Counters{}
+		}
 	}
 	for _, c := range append([]*Chain(nil), t.users...) {
 		if verbose {
@@ -235,8 +240,11 @@ func restoreCommand(t *Table, cl *grammar.CommandLine, n int, o RestoreOptions, 
 			r.Counters.Set(p, b)
 		}
 	}
-	if o.Noflush || !o.Verbose {
-		c.Verbose = 0
+	// -v echoes each rule, except with --noflush, where iptables-restore
+	// prints nothing.
+	c.Verbose = 0
+	if o.Verbose && !o.Noflush {
+		c.Verbose = 1
 	}
 	var err2 error
 	switch {

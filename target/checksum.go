@@ -30,14 +30,7 @@ func (t *Checksum) Parse(a *match.Arg) error {
 
 // Final implements Target: --checksum-fill is mandatory (XTOPT_MAND).
 func (t *Checksum) Final(*match.Rule) error {
-	return xtFcheck("CHECKSUM", []xtOpt{{name: "checksum-fill", mand: true}}, boolFlag(t.Fill))
-}
-
-func boolFlag(b bool) uint32 {
-	if b {
-		return 1
-	}
-	return 0
+	return match.XtFcheck("CHECKSUM", []match.XtOptRule{{Name: "checksum-fill", Mand: true}}, given{"checksum-fill": t.Fill})
 }
 
 // Save implements Target.

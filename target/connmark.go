@@ -32,25 +32,33 @@ var connmarkInfo = &Info{
 	},
 }
 
-// connmarkOpAny is F_OP_ANY: the seven operations exclude one another.
-const connmarkOpAny = 1<<0 | 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5 | 1<<8
+// connmarkOps is F_OP_ANY in id order (O_SET_MARK=0, O_SAVE_MARK,
+// O_RESTORE_MARK, O_AND_MARK, O_OR_MARK, O_XOR_MARK, ..., O_SET_XMARK=8):
+// the seven operations exclude one another.
+var connmarkOps = []string{"set-mark", "save-mark", "restore-mark", "and-mark", "or-mark", "xor-mark", "set-xmark"}
 
-// connmarkOpts is connmark_tg_opts_v2 in table order with libxt_CONNMARK's
-// ids (O_SET_MARK=0 ... O_MASK=11), which decide the wording of conflicts.
-var connmarkOpts = []xtOpt{
-	{name: "set-xmark", id: 8, excl: connmarkOpAny},
-	{name: "set-mark", id: 0, excl: connmarkOpAny},
-	{name: "and-mark", id: 3, excl: connmarkOpAny},
-	{name: "or-mark", id: 4, excl: connmarkOpAny},
-	{name: "xor-mark", id: 5, excl: connmarkOpAny},
-	{name: "save-mark", id: 1, excl: connmarkOpAny},
-	{name: "restore-mark", id: 2, excl: connmarkOpAny},
-	{name: "left-shift-mark", id: 6},
-	{name: "right-shift-mark", id: 7},
-	{name: "ctmask", id: 9, excl: 1 << 11},
-	{name: "nfmask", id: 10, excl: 1 << 11},
-	{name: "mask", id: 11, excl: 1<<9 | 1<<10},
-}
+// connmarkRules is connmark_tg_opts_v2 in table order, partners in id
+// order, which decides the pair a conflict names.
+var connmarkRules = func() []match.XtOptRule {
+	others := func(self string) []string {
+		var o []string
+		for _, n := range connmarkOps {
+			if n != self {
+				o = append(o, n)
+			}
+		}
+		return o
+	}
+	var r []match.XtOptRule
+	for _, n := range []string{"set-xmark", "set-mark", "and-mark", "or-mark", "xor-mark", "save-mark", "restore-mark"} {
+		r = append(r, match.XtOptRule{Name: n, Excl: others(n)})
+	}
+	return append(r,
+		match.XtOptRule{Name: "ctmask", Excl: []string{"mask"}},
+		match.XtOptRule{Name: "nfmask", Excl: []string{"mask"}},
+		match.XtOptRule{Name: "mask", Excl: []string{"ctmask", "nfmask"}},
+	)
+}()
 
 // ConnmarkMode is the operation, numbered as XT_CONNMARK_*.
 type ConnmarkMode uint8
@@ -84,7 +92,7 @@ type Connmark struct {
 	ShiftDir       ConnmarkShift
 	ShiftBits      uint8
 
-	xflags uint32
+	seen given
 }
 
 // Parse implements Target. Options apply in order, as in
@@ -106,7 +114,7 @@ func (t *Connmark) Parse(a *match.Arg) error {
 	case "restore-mark":
 		t.Mode = ConnmarkRestore
 	case "left-shift-mark", "right-shift-mark":
-		v, err := xtParseInt("CONNMARK", a.Name, a.Value, 0, 32)
+		v, err := match.XtParseUint("CONNMARK", a.Name, a.Value, 0, 32)
 		if err != nil {
 			return err
 		}
@@ -115,7 +123,7 @@ func (t *Connmark) Parse(a *match.Arg) error {
 			t.ShiftDir = ConnmarkShiftRight
 		}
 	default:
-		n, err := xtParseInt("CONNMARK", a.Name, a.Value, 0, 0xffffffff)
+		n, err := match.XtParseUint("CONNMARK", a.Name, a.Value, 0, 0xffffffff)
 		if err != nil {
 			return err
 		}
@@ -135,16 +143,20 @@ func (t *Connmark) Parse(a *match.Arg) error {
 			t.CtMask, t.NfMask = v, v
 		}
 	}
-	t.xflags |= xtFlag(connmarkOpts, a.Name)
+	t.seen.add(a.Name)
 	return nil
 }
 
 // Final implements Target (connmark_tg_check, then the option table).
 func (t *Connmark) Final(*match.Rule) error {
-	if t.xflags&connmarkOpAny == 0 {
+	op := false
+	for _, n := range connmarkOps {
+		op = op || t.seen[n]
+	}
+	if !op {
 		return grammar.Paramf("CONNMARK target: No operation specified")
 	}
-	return xtFcheck("CONNMARK", connmarkOpts, t.xflags)
+	return match.XtFcheck("CONNMARK", connmarkRules, t.seen)
 }
 
 // Check implements match.Checker. The parser allows a shift of 32 bits,

@@ -10,11 +10,13 @@ import (
 
 // connmarkRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
 var connmarkRows = []row{
+	// libxt_CONNMARK.t's lines.
 	{"mangle", packet.Prerouting, "-j CONNMARK --restore-mark", "-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff", " CONNMARK restore", " CONNMARK restore", ""},
 	{"mangle", packet.Forward, "-j CONNMARK --save-mark", "-j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff", " CONNMARK save", " CONNMARK save", ""},
 	{"mangle", packet.Output, "-j CONNMARK --save-mark --nfmask 0xfffffff --ctmask 0xffffffff", "-j CONNMARK --save-mark --nfmask 0xfffffff --ctmask 0xffffffff", " CONNMARK save nfmask 0xfffffff ctmask ~0xffffffff", " CONNMARK save nfmask 0xfffffff ctmask ~0xffffffff", ""},
 	{"mangle", packet.Postrouting, "-j CONNMARK --restore-mark --nfmask 0xfffffff --ctmask 0xffffffff", "-j CONNMARK --restore-mark --nfmask 0xfffffff --ctmask 0xffffffff", " CONNMARK restore ctmask 0xffffffff nfmask ~0xfffffff", " CONNMARK restore ctmask 0xffffffff nfmask ~0xfffffff", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK", "", "", "", "exit 2: CONNMARK target: No operation specified"},
+	// The set forms all save as --set-xmark; -L picks the simplest reading.
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-mark 5", "-j CONNMARK --set-xmark 0x5/0xffffffff", " CONNMARK set 0x5", " CONNMARK set 0x5", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-mark 5/0xff", "-j CONNMARK --set-xmark 0x5/0xff", " CONNMARK xset 0x5/0xff", " CONNMARK xset 0x5/0xff", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-xmark 5", "-j CONNMARK --set-xmark 0x5/0xffffffff", " CONNMARK set 0x5", " CONNMARK set 0x5", ""},
@@ -24,6 +26,7 @@ var connmarkRows = []row{
 	{"mangle", packet.Prerouting, "-j CONNMARK --xor-mark 5", "-j CONNMARK --set-xmark 0x5/0x0", " CONNMARK xor 0x5", " CONNMARK xor 0x5", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-mark 0", "-j CONNMARK --set-xmark 0x0/0xffffffff", " CONNMARK and 0x0", " CONNMARK and 0x0", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-xmark 0/0", "-j CONNMARK --set-xmark 0x0/0x0", " CONNMARK and 0xffffffff", " CONNMARK and 0xffffffff", ""},
+	// save/restore masks: --mask sets both, and excludes --ctmask/--nfmask.
 	{"mangle", packet.Prerouting, "-j CONNMARK --save-mark --mask 0xff", "-j CONNMARK --save-mark --nfmask 0xff --ctmask 0xff", " CONNMARK save mask 0xff", " CONNMARK save mask 0xff", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --restore-mark --mask 0xff", "-j CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff", " CONNMARK restore mask 0xff", " CONNMARK restore mask 0xff", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --save-mark --nfmask 0xf", "-j CONNMARK --save-mark --nfmask 0xf --ctmask 0xffffffff", " CONNMARK save nfmask 0xf ctmask ~0xffffffff", " CONNMARK save nfmask 0xf ctmask ~0xffffffff", ""},
@@ -32,6 +35,7 @@ var connmarkRows = []row{
 	{"mangle", packet.Prerouting, "-j CONNMARK --restore-mark --nfmask 0xff --ctmask 0xf", "-j CONNMARK --restore-mark --nfmask 0xff --ctmask 0xf", " CONNMARK restore ctmask 0xf nfmask ~0xff", " CONNMARK restore ctmask 0xf nfmask ~0xff", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --save-mark --mask 0xf --nfmask 0xff", "", "", "", "exit 2: CONNMARK: option \"--nfmask\" cannot be used together with \"--mask\".\n"},
 	{"mangle", packet.Prerouting, "-j CONNMARK --save-mark --mask 0xff --ctmask 0xf", "", "", "", "exit 2: CONNMARK: option \"--ctmask\" cannot be used together with \"--mask\".\n"},
+	// Options apply in order.
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-mark 5 --mask 0xff", "-j CONNMARK --set-xmark 0x5/0xff", " CONNMARK xset 0x5/0xff", " CONNMARK xset 0x5/0xff", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --mask 0xff --set-mark 5", "-j CONNMARK --set-xmark 0x5/0xffffffff", " CONNMARK set 0x5", " CONNMARK set 0x5", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-mark 5 --nfmask 0xff", "-j CONNMARK --set-xmark 0x5/0xffffffff", " CONNMARK set 0x5", " CONNMARK set 0x5", ""},
@@ -40,6 +44,7 @@ var connmarkRows = []row{
 	{"mangle", packet.Prerouting, "-j CONNMARK --save-mark --restore-mark", "", "", "", "exit 2: CONNMARK: option \"--save-mark\" cannot be used together with \"--restore-mark\".\n"},
 	{"mangle", packet.Prerouting, "-j CONNMARK --restore-mark --save-mark", "", "", "", "exit 2: CONNMARK: option \"--save-mark\" cannot be used together with \"--restore-mark\".\n"},
 	{"mangle", packet.Prerouting, "-j CONNMARK --set-mark 1 --save-mark --restore-mark", "", "", "", "exit 2: CONNMARK: option \"--set-mark\" cannot be used together with \"--save-mark\".\n"},
+	// Shifts (revision 2).
 	{"mangle", packet.Prerouting, "-j CONNMARK --left-shift-mark 3", "", "", "", "exit 2: CONNMARK target: No operation specified"},
 	{"mangle", packet.Prerouting, "-j CONNMARK --save-mark --left-shift-mark 3", "-j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff --left-shift-mark 3", " CONNMARK save left-shift-mark 3", " CONNMARK save left-shift-mark 3", ""},
 	{"mangle", packet.Prerouting, "-j CONNMARK --restore-mark --right-shift-mark 3", "-j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff --right-shift-mark 3", " CONNMARK restore right-shift-mark 3", " CONNMARK restore right-shift-mark 3", ""},

@@ -41,7 +41,10 @@ const (
 )
 
 // ctHelperSize and ctTimeoutSize are the sizes of xt_ct_target_info_v1's
-// helper and timeout fields: longer names are cut without a word.
+// helper and timeout fields: longer names are cut without a word. (Linux
+// 6.18 hands back only the first 32 bytes of revisions 1 and 2, its
+// .usersize being v0's, so iptables-save shows at most 4 bytes of a
+// timeout name; gofw prints what it stores rather than that kernel bug.)
 const (
 	ctHelperSize  = 16
 	ctTimeoutSize = 32
@@ -117,9 +120,9 @@ func (t *CT) Parse(a *match.Arg) error {
 	case "notrack":
 		t.Flags |= CTNotrack
 	case "helper":
-		t.Helper, err = xtString(a.Value, 0, ctHelperSize)
+		t.Helper, err = match.XtString(a.Value, 0, ctHelperSize)
 	case "timeout":
-		t.Timeout, err = xtString(a.Value, 0, ctTimeoutSize)
+		t.Timeout, err = match.XtString(a.Value, 0, ctTimeoutSize)
 	case "ctevents":
 		t.CtEvents, err = parseCTEvents(ctEvents, a.Value)
 	case "expevents":
@@ -139,7 +142,7 @@ func (t *CT) Parse(a *match.Arg) error {
 			t.Flags |= CTZoneMark
 			return nil
 		}
-		v, ok := xtUint(a.Value, 0, 0xffff)
+		v, ok := match.XtUint(a.Value, 0, 0xffff)
 		if !ok {
 			return grammar.Paramf("Cannot parse %s as a zone ID", a.Value)
 		}

@@ -11,6 +11,7 @@ import (
 
 // ctRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
 var ctRows = []row{
+	// Events, in table order whatever the input order.
 	{"raw", packet.Prerouting, "-j CT", "-j CT", " CT", " CT", ""},
 	{"raw", packet.Prerouting, "-j CT --notrack", "-j CT --notrack", " CT notrack", " CT notrack", ""},
 	{"raw", packet.Output, "-j CT --ctevents new,related,destroy,reply,assured,protoinfo,helper,mark", "-j CT --ctevents new,related,destroy,reply,assured,protoinfo,helper,mark", " CT ctevents new,related,destroy,reply,assured,protoinfo,helper,mark", " CT ctevents new,related,destroy,reply,assured,protoinfo,helper,mark", ""},
@@ -23,6 +24,7 @@ var ctRows = []row{
 	{"raw", packet.Prerouting, "-j CT --ctevents NEW", "", "", "", "exit 2: Unknown event type \"NEW\""},
 	{"raw", packet.Prerouting, "-j CT --expevents new", "-j CT --expevents new", " CT expevents new", " CT expevents new", ""},
 	{"raw", packet.Prerouting, "-j CT --expevents related", "", "", "", "exit 2: Unknown event type \"related\""},
+	// Zones: direction bits add up, "mark" stays, zone 0 is not printed.
 	{"raw", packet.Prerouting, "-j CT --zone 0", "-j CT", " CT", " CT", ""},
 	{"raw", packet.Prerouting, "-j CT --zone 65535", "-j CT --zone 65535", " CT zone 65535", " CT zone 65535", ""},
 	{"raw", packet.Prerouting, "-j CT --zone 65536", "", "", "", "exit 2: Cannot parse 65536 as a zone ID"},
@@ -39,6 +41,7 @@ var ctRows = []row{
 	{"raw", packet.Prerouting, "-j CT --zone-orig 6 --zone-reply 7", "-j CT --zone 7", " CT zone 7", " CT zone 7", ""},
 	{"raw", packet.Prerouting, "-j CT --zone-orig mark --zone 5", "-j CT --zone-orig mark", " CT zone-orig mark", " CT zone-orig mark", ""},
 	{"raw", packet.Prerouting, "-j CT --zone-orig 0", "-j CT", " CT", " CT", ""},
+	// Helpers: the kernel needs a -p, not inverted, that the helper is registered for.
 	{"raw", packet.Prerouting, "-j CT --helper ftp", "", "", "", "kernel: xt_CT: You must specify a L4 protocol and not use inversions on it"},
 	{"raw", packet.Prerouting, "-p tcp -j CT --helper ftp", "-p tcp -j CT --helper ftp", " CT helper ftp", " CT helper ftp", ""},
 	{"raw", packet.Prerouting, "-p udp -j CT --helper ftp", "", "", "", "kernel: xt_CT: No such helper \"ftp\""},

@@ -83,8 +83,8 @@ func (r *NATRange) parsePorts(arg string, proto uint8) error {
 		return grammar.Paramf("Need TCP, UDP, SCTP or DCCP with port specification")
 	}
 	r.Flags |= NATProtoSpecified
-	port, end, ok := xtStrtoul(arg)
-	if !ok || port > 0xffff {
+	port, end, ok := match.XtStrtoul(arg, 0, 0xffff)
+	if !ok {
 		p, ok := natService(arg)
 		if !ok {
 			return grammar.Paramf("Port `%s' not valid", arg)
@@ -103,8 +103,8 @@ func (r *NATRange) parsePorts(arg string, proto uint8) error {
 		return grammar.Paramf("Garbage after port value: `%s'", end)
 	}
 	// A range: no service names here.
-	max, end, ok := xtStrtoul(arg)
-	if !ok || max > 0xffff {
+	max, end, ok := match.XtStrtoul(arg, 0, 0xffff)
+	if !ok {
 		return grammar.Paramf("Port `%s' not valid", arg)
 	}
 	if max < port {
@@ -120,8 +120,8 @@ func (r *NATRange) parsePorts(arg string, proto uint8) error {
 		return grammar.Paramf("Garbage after port range: `%s'", end)
 	}
 	// parse_ports does not look past the base port's digits.
-	base, _, ok := xtStrtoul(arg)
-	if !ok || base < 1 || base > 0xffff {
+	base, _, ok := match.XtStrtoul(arg, 1, 0xffff)
+	if !ok {
 		p, ok := natService(arg)
 		if !ok {
 			return grammar.Paramf("Port `%s' not valid", arg)

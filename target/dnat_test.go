@@ -9,6 +9,7 @@ import (
 
 // dnatRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
 var dnatRows = []row{
+	// Addresses and ranges; the first lines are libipt_DNAT.t's.
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1", "-j DNAT --to-destination 1.1.1.1", " to:1.1.1.1", " to:1.1.1.1", ""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1-1.1.1.10", "-j DNAT --to-destination 1.1.1.1-1.1.1.10", " to:1.1.1.1-1.1.1.10", " to:1.1.1.1-1.1.1.10", ""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1:1025-65535", "", "", "", "exit 2: Need TCP, UDP, SCTP or DCCP with port specification"},
@@ -16,6 +17,7 @@ var dnatRows = []row{
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:1025-65535", "-p tcp -j DNAT --to-destination 1.1.1.1:1025-65535", " to:1.1.1.1:1025-65535", " to:1.1.1.1:1025-65535", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1-1.1.1.10:1025-65535", "-p tcp -j DNAT --to-destination 1.1.1.1-1.1.1.10:1025-65535", " to:1.1.1.1-1.1.1.10:1025-65535", " to:1.1.1.1-1.1.1.10:1025-65535", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1-1.1.1.10:1025-65536", "", "", "", "exit 2: Port `65536' not valid"},
+	// Shifted port maps (revision 2 keeps the base port).
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:1000-2000/1000", "-p tcp -j DNAT --to-destination 1.1.1.1:1000-2000/1000", " to:1.1.1.1:1000-2000/1000", " to:1.1.1.1:1000-2000/1000", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:1000-2000/3000", "-p tcp -j DNAT --to-destination 1.1.1.1:1000-2000/3000", " to:1.1.1.1:1000-2000/3000", " to:1.1.1.1:1000-2000/3000", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:1000-2000/65535", "-p tcp -j DNAT --to-destination 1.1.1.1:1000-2000/65535", " to:1.1.1.1:1000-2000/65535", " to:1.1.1.1:1000-2000/65535", ""},
@@ -26,16 +28,19 @@ var dnatRows = []row{
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:echo-ssh", "", "", "", "exit 2: Port `echo-ssh' not valid"},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/ftp", "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/21", " to:1.1.1.1:10-20/21", " to:1.1.1.1:10-20/21", ""},
 	{"nat", packet.Prerouting, "-j DNAT", "", "", "", "exit 2: DNAT: option \"--to-destination\" must be specified\n"},
+	// Which -p allows ports: by number, inversion ignored; ICMP too.
 	{"nat", packet.Prerouting, "-p icmp -j DNAT --to-destination 1.1.1.1:1025-65535", "-p icmp -j DNAT --to-destination 1.1.1.1:1025-65535", " to:1.1.1.1:1025-65535", " to:1.1.1.1:1025-65535", ""},
 	{"nat", packet.Prerouting, "-p udp -j DNAT --to-destination 1.1.1.1:1025-65535", "-p udp -j DNAT --to-destination 1.1.1.1:1025-65535", " to:1.1.1.1:1025-65535", " to:1.1.1.1:1025-65535", ""},
 	{"nat", packet.Prerouting, "-p sctp -j DNAT --to-destination 1.1.1.1:1025", "-p sctp -j DNAT --to-destination 1.1.1.1:1025", " to:1.1.1.1:1025", " to:1.1.1.1:1025", ""},
 	{"nat", packet.Prerouting, "-p dccp -j DNAT --to-destination 1.1.1.1:1025", "-p dccp -j DNAT --to-destination 1.1.1.1:1025", " to:1.1.1.1:1025", " to:1.1.1.1:1025", ""},
 	{"nat", packet.Prerouting, "-p udplite -j DNAT --to-destination 1.1.1.1:1025", "", "", "", "exit 2: Need TCP, UDP, SCTP or DCCP with port specification"},
 	{"nat", packet.Prerouting, "! -p tcp -j DNAT --to-destination 1.1.1.1:1025", "! -p tcp -j DNAT --to-destination 1.1.1.1:1025", " to:1.1.1.1:1025", " to:1.1.1.1:1025", ""},
+	// parse_ports: C numbers, service names only for a single port or the base.
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/ssh-x", "", "", "", "exit 2: Port `ssh-x' not valid"},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/30x", "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/30", " to:1.1.1.1:10-20/30", " to:1.1.1.1:10-20/30", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/0x10", "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/16", " to:1.1.1.1:10-20/16", " to:1.1.1.1:10-20/16", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:10-20/", "", "", "", "exit 2: Port `' not valid"},
+	// parse_to's colon handling: no address, two-character address, second colon.
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination :80", "-p tcp -j DNAT --to-destination :80", " to::80", " to::80", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 12:80", "-p tcp -j DNAT --to-destination :80", " to::80", " to::80", ""},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1:80", "", "", "", "exit 2: Bad IP address \"1\""},
@@ -52,6 +57,7 @@ var dnatRows = []row{
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:70000-80000", "", "", "", "exit 2: Port `70000-80000' not valid"},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1:80-", "", "", "", "exit 2: Port `' not valid"},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination \"1.1.1.1: 80\"", "-p tcp -j DNAT --to-destination 1.1.1.1:80", " to:1.1.1.1:80", " to:1.1.1.1:80", ""},
+	// Addresses are inet_pton dotted quads.
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.300", "", "", "", "exit 2: Bad IP address \"1.1.1.300\""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1-1.1.1", "", "", "", "exit 2: Bad IP address \"1.1.1\""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.10-1.1.1.1", "-j DNAT --to-destination 1.1.1.10-1.1.1.1", " to:1.1.1.10-1.1.1.1", " to:1.1.1.10-1.1.1.1", ""},
@@ -63,6 +69,7 @@ var dnatRows = []row{
 	{"nat", packet.Prerouting, "-j DNAT --to-destination -1.1.1.1", "", "", "", "exit 2: Bad IP address \"\""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1-", "", "", "", "exit 2: Bad IP address \"\""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination ::1", "", "", "", "exit 2: Bad IP address \"::1\""},
+	// Flags, repeats and error order.
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1 --random --persistent", "-j DNAT --to-destination 1.1.1.1 --random --persistent", " to:1.1.1.1 random persistent", " to:1.1.1.1 random persistent", ""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1 --persistent --random", "-j DNAT --to-destination 1.1.1.1 --random --persistent", " to:1.1.1.1 random persistent", " to:1.1.1.1 random persistent", ""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.1 --random-fully", "", "", "", "exit 2: unknown option \"--random-fully\""},
@@ -76,6 +83,7 @@ var dnatRows = []row{
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.1-2.2.2.2:0", "-p tcp -j DNAT --to-destination 1.1.1.1-2.2.2.2:0", " to:1.1.1.1-2.2.2.2:0", " to:1.1.1.1-2.2.2.2:0", ""},
 	{"nat", packet.Prerouting, "-j DNAT --to-destination 1.1.1.300:80x", "", "", "", "exit 2: Need TCP, UDP, SCTP or DCCP with port specification"},
 	{"nat", packet.Prerouting, "-p tcp -j DNAT --to-destination 1.1.1.300:80x", "", "", "", "exit 2: Garbage after port value: `x'"},
+	// Placement: nat PREROUTING and OUTPUT only.
 	{"nat", packet.Output, "-j DNAT --to-destination 1.1.1.1", "-j DNAT --to-destination 1.1.1.1", " to:1.1.1.1", " to:1.1.1.1", ""},
 	// DNAT target: used from hooks INPUT, but only usable from PREROUTING/OUTPUT
 	{"nat", packet.Input, "-j DNAT --to-destination 1.1.1.1", "", "", "", "placement"},

@@ -79,7 +79,7 @@ var logFlagOrder = []struct {
 func (t *Log) Parse(a *match.Arg) error {
 	switch a.Name {
 	case "log-level":
-		if v, ok := xtUint(a.Value, 0, 7); ok {
+		if v, ok := match.XtUint(a.Value, 0, 7); ok {
 			t.Level = uint8(v)
 			return nil
 		}
@@ -89,7 +89,7 @@ func (t *Log) Parse(a *match.Arg) error {
 		}
 		t.Level = l
 	case "log-prefix":
-		p, err := xtString(a.Value, 1, logPrefixSize)
+		p, err := match.XtString(a.Value, 1, logPrefixSize)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 // logRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
 var logRows = []row{
+	// libipt_LOG.t's lines.
 	{"filter", packet.Input, "-j LOG", "-j LOG", " LOG level warn", " LOG flags 0 level 4", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"test: \"", "-j LOG --log-prefix \"test: \"", " LOG level warn prefix \"test: \"", " LOG flags 0 level 4 prefix \"test: \"", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"test: \" --log-level 1", "-j LOG --log-prefix \"test: \" --log-level 1", " LOG level alert prefix \"test: \"", " LOG flags 0 level 1 prefix \"test: \"", ""},
@@ -19,6 +20,7 @@ var logRows = []row{
 	{"filter", packet.Input, "-j LOG --log-prefix \"test: \" --log-uid", "-j LOG --log-prefix \"test: \" --log-uid", " LOG level warn uid prefix \"test: \"", " LOG flags 8 level 4 prefix \"test: \"", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"test: \" --log-level bad", "", "", "", "exit 2: log level \"bad\" unknown\n"},
 	{"filter", packet.Input, "-j LOG --log-prefix", "", "", "", "generic"},
+	// Levels: numbers 0-7 (C syntax) or syslog names; 4 is the default and not saved.
 	{"filter", packet.Input, "-j LOG --log-level 4", "-j LOG", " LOG level warn", " LOG flags 0 level 4", ""},
 	{"filter", packet.Input, "-j LOG --log-level warning", "-j LOG", " LOG level warn", " LOG flags 0 level 4", ""},
 	{"filter", packet.Input, "-j LOG --log-level warn", "", "", "", "exit 2: log level \"warn\" unknown\n"},
@@ -45,6 +47,7 @@ var logRows = []row{
 	{"filter", packet.Input, "-j LOG --log-level \"3 \"", "", "", "", "exit 2: log level \"3 \" unknown\n"},
 	{"filter", packet.Input, "-j LOG --log-level \"\"", "", "", "", "exit 2: log level \"\" unknown\n"},
 	{"filter", packet.Input, "-j LOG --log-level ALERT", "", "", "", "exit 2: log level \"ALERT\" unknown\n"},
+	// Prefixes: at least one byte, cut to 29, quoted by xtables_save_string.
 	{"filter", packet.Input, "-j LOG --log-prefix \"0123456789012345678901234567890123456789\"", "-j LOG --log-prefix 01234567890123456789012345678", " LOG level warn prefix \"01234567890123456789012345678\"", " LOG flags 0 level 4 prefix \"01234567890123456789012345678\"", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"01234567890123456789012345678\"", "-j LOG --log-prefix 01234567890123456789012345678", " LOG level warn prefix \"01234567890123456789012345678\"", " LOG flags 0 level 4 prefix \"01234567890123456789012345678\"", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"012345678901234567890123456789\"", "-j LOG --log-prefix 01234567890123456789012345678", " LOG level warn prefix \"01234567890123456789012345678\"", " LOG flags 0 level 4 prefix \"01234567890123456789012345678\"", ""},
@@ -53,12 +56,14 @@ var logRows = []row{
 	{"filter", packet.Input, "-j LOG --log-prefix a.b", "-j LOG --log-prefix \"a.b\"", " LOG level warn prefix \"a.b\"", " LOG flags 0 level 4 prefix \"a.b\"", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"it's\"", "-j LOG --log-prefix \"it\\'s\"", " LOG level warn prefix \"it's\"", " LOG flags 0 level 4 prefix \"it's\"", ""},
 	{"filter", packet.Input, "-j LOG --log-prefix \"back\\slash\"", "-j LOG --log-prefix \"back\\\\slash\"", " LOG level warn prefix \"back\\slash\"", " LOG flags 0 level 4 prefix \"back\\slash\"", ""},
+	// Flags: -L -n shows the bits, -L their names.
 	{"filter", packet.Input, "-j LOG --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid --log-macdecode --log-level 2 --log-prefix x", "-j LOG --log-prefix x --log-level 2 --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid --log-macdecode", " LOG level crit tcp-sequence tcp-options ip-options uid macdecode prefix \"x\"", " LOG flags 47 level 2 prefix \"x\"", ""},
 	{"filter", packet.Input, "-j LOG --log-macdecode", "-j LOG --log-macdecode", " LOG level warn macdecode", " LOG flags 32 level 4", ""},
 	{"filter", packet.Input, "-j LOG --log-uid --log-uid", "", "", "", "generic"},
 	{"filter", packet.Input, "-j LOG --log-prefix a --log-prefix b", "", "", "", "generic"},
 	{"filter", packet.Input, "-j LOG ! --log-uid", "", "", "", "generic"},
 	{"filter", packet.Input, "-j LOG --log-level 7 --log-uid --log-ip-options", "-j LOG --log-level 7 --log-ip-options --log-uid", " LOG level debug ip-options uid", " LOG flags 12 level 7", ""},
+	// Any table and hook.
 	{"nat", packet.Prerouting, "-j LOG --log-level 1", "-j LOG --log-level 1", " LOG level alert", " LOG flags 0 level 1", ""},
 	{"raw", packet.Output, "-j LOG --log-level 1", "-j LOG --log-level 1", " LOG level alert", " LOG flags 0 level 1", ""},
 	{"mangle", packet.Postrouting, "-j LOG --log-level 1", "-j LOG --log-level 1", " LOG level alert", " LOG flags 0 level 1", ""},

@@ -23,14 +23,15 @@ var markInfo = &Info{
 	New: func() Target { return &Mark{} },
 }
 
-// markOpts is mark_tg_opts: each operation excludes every other, and the
-// ids (O_SET_MARK ... O_SET_XMARK) decide which partner an error names.
-var markOpts = []xtOpt{
-	{name: "set-xmark", id: 4, excl: 0x1f},
-	{name: "set-mark", id: 0, excl: 0x1f},
-	{name: "and-mark", id: 1, excl: 0x1f},
-	{name: "or-mark", id: 2, excl: 0x1f},
-	{name: "xor-mark", id: 3, excl: 0x1f},
+// markRules is mark_tg_opts: each operation excludes every other. Rows are
+// in table order, partners in id order (O_SET_MARK, O_AND_MARK, O_OR_MARK,
+// O_XOR_MARK, O_SET_XMARK), which decides the pair an error names.
+var markRules = []match.XtOptRule{
+	{Name: "set-xmark", Excl: []string{"set-mark", "and-mark", "or-mark", "xor-mark"}},
+	{Name: "set-mark", Excl: []string{"and-mark", "or-mark", "xor-mark", "set-xmark"}},
+	{Name: "and-mark", Excl: []string{"set-mark", "or-mark", "xor-mark", "set-xmark"}},
+	{Name: "or-mark", Excl: []string{"set-mark", "and-mark", "xor-mark", "set-xmark"}},
+	{Name: "xor-mark", Excl: []string{"set-mark", "and-mark", "or-mark", "set-xmark"}},
 }
 
 // Mark is one MARK target: the packet mark becomes (mark &^ Mask) ^ Value
@@ -38,7 +39,7 @@ var markOpts = []xtOpt{
 type Mark struct {
 	Value, Mask uint32
 
-	xflags uint32
+	seen given
 }
 
 // Parse implements Target, turning each form into value/mask as
@@ -55,7 +56,7 @@ func (t *Mark) Parse(a *match.Arg) error {
 			t.Mask = v | m
 		}
 	default:
-		n, err := xtParseInt("MARK", a.Name, a.Value, 0, 0xffffffff)
+		n, err := match.XtParseUint("MARK", a.Name, a.Value, 0, 0xffffffff)
 		if err != nil {
 			return err
 		}
@@ -69,17 +70,17 @@ func (t *Mark) Parse(a *match.Arg) error {
 			t.Value, t.Mask = v, 0
 		}
 	}
-	t.xflags |= xtFlag(markOpts, a.Name)
+	t.seen.add(a.Name)
 	return nil
 }
 
 // Final implements Target (mark_tg_check, then the option table's
 // exclusions).
 func (t *Mark) Final(*match.Rule) error {
-	if t.xflags == 0 {
+	if len(t.seen) == 0 {
 		return grammar.Paramf("MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required")
 	}
-	return xtFcheck("MARK", markOpts, t.xflags)
+	return match.XtFcheck("MARK", markRules, t.seen)
 }
 
 // Save implements Target.

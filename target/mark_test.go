@@ -8,16 +8,19 @@ import (
 
 // markRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
 var markRows = []row{
+	// libxt_MARK.t's lines.
 	{"filter", packet.Input, "-j MARK --set-xmark 0xfeedcafe/0xfeedcafe", "-j MARK --set-xmark 0xfeedcafe/0xfeedcafe", " MARK or 0xfeedcafe", " MARK or 0xfeedcafe", ""},
 	{"filter", packet.Input, "-j MARK --set-xmark 0x0", "-j MARK --set-xmark 0x0/0xffffffff", " MARK and 0x0", " MARK and 0x0", ""},
 	{"filter", packet.Input, "-j MARK --set-xmark 4294967295", "-j MARK --set-xmark 0xffffffff/0xffffffff", " MARK or 0xffffffff", " MARK or 0xffffffff", ""},
 	{"filter", packet.Input, "-j MARK --set-xmark 4294967296", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
 	{"filter", packet.Input, "-j MARK --set-xmark -1", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
 	{"filter", packet.Input, "-j MARK", "", "", "", "exit 2: MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required"},
+	// XTTYPE_MARKMASK32 errors.
 	{"filter", packet.Input, "-j MARK --set-xmark 0x5/0x", "", "", "", "exit 2: MARK: trailing garbage after value for option \"--set-xmark\".\n"},
 	{"filter", packet.Input, "-j MARK --set-xmark 5/", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
 	{"filter", packet.Input, "-j MARK --set-xmark /5", "", "", "", "exit 2: MARK: bad integer value for option \"--set-xmark\", or out of range.\n"},
 	{"filter", packet.Input, "-j MARK --set-xmark 5/6/7", "", "", "", "exit 2: MARK: trailing garbage after value for option \"--set-xmark\".\n"},
+	// Every form saves as --set-xmark; -L picks the simplest reading.
 	{"filter", packet.Input, "-j MARK --set-mark 5", "-j MARK --set-xmark 0x5/0xffffffff", " MARK set 0x5", " MARK set 0x5", ""},
 	{"filter", packet.Input, "-j MARK --set-mark 5/0xff", "-j MARK --set-xmark 0x5/0xff", " MARK xset 0x5/0xff", " MARK xset 0x5/0xff", ""},
 	{"filter", packet.Input, "-j MARK --and-mark 0xff", "-j MARK --set-xmark 0x0/0xffffff00", " MARK and 0xff", " MARK and 0xff", ""},
@@ -27,6 +30,7 @@ var markRows = []row{
 	{"filter", packet.Input, "-j MARK --and-mark 0", "-j MARK --set-xmark 0x0/0xffffffff", " MARK and 0x0", " MARK and 0x0", ""},
 	{"filter", packet.Input, "-j MARK --and-mark 0xffffffff", "-j MARK --set-xmark 0x0/0x0", " MARK and 0xffffffff", " MARK and 0xffffffff", ""},
 	{"filter", packet.Input, "-j MARK --or-mark 0", "-j MARK --set-xmark 0x0/0x0", " MARK and 0xffffffff", " MARK and 0xffffffff", ""},
+	// Exclusions name the first option in table order, then the partner with the lowest id.
 	{"filter", packet.Input, "-j MARK --set-xmark 0x5 --set-mark 6", "", "", "", "exit 2: MARK: option \"--set-xmark\" cannot be used together with \"--set-mark\".\n"},
 	{"filter", packet.Input, "-j MARK --set-mark 5 --set-mark 6", "", "", "", "generic"},
 	{"filter", packet.Input, "-j MARK --and-mark 5 --or-mark 6", "", "", "", "exit 2: MARK: option \"--and-mark\" cannot be used together with \"--or-mark\".\n"},

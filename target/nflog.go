@@ -22,14 +22,11 @@ var nflogInfo = &Info{
 	New: func() Target { return &NFLog{} },
 }
 
-// nflogOpts is NFLOG_opts as xtables_options_fcheck reads it: the old
+// nflogRules is NFLOG_opts as xtables_options_fcheck reads it: the old
 // --nflog-range and its replacement --nflog-size set the same field.
-var nflogOpts = []xtOpt{
-	{name: "nflog-group", id: 0},
-	{name: "nflog-prefix", id: 1},
-	{name: "nflog-range", id: 2, excl: 1 << 3},
-	{name: "nflog-size", id: 3, excl: 1 << 2},
-	{name: "nflog-threshold", id: 4},
+var nflogRules = []match.XtOptRule{
+	{Name: "nflog-range", Excl: []string{"nflog-size"}},
+	{Name: "nflog-size", Excl: []string{"nflog-range"}},
 }
 
 // NFLogFlags are xt_nflog_info's flags.
@@ -52,20 +49,20 @@ type NFLog struct {
 	Flags     NFLogFlags
 	Prefix    string
 
-	xflags uint32
+	seen given
 }
 
 // Parse implements Target.
 func (t *NFLog) Parse(a *match.Arg) error {
 	switch a.Name {
 	case "nflog-group":
-		v, err := xtParseInt("NFLOG", a.Name, a.Value, 0, 0xffff)
+		v, err := match.XtParseUint("NFLOG", a.Name, a.Value, 0, 0xffff)
 		if err != nil {
 			return err
 		}
 		t.Group = uint16(v)
 	case "nflog-prefix":
-		p, err := xtString(a.Value, 1, nflogPrefixSize)
+		p, err := match.XtString(a.Value, 1, nflogPrefixSize)
 		if err != nil {
 			return err
 		}
@@ -75,19 +72,19 @@ func (t *NFLog) Parse(a *match.Arg) error {
 		}
 		t.Prefix = p
 	case "nflog-range", "nflog-size":
-		v, err := xtParseInt("NFLOG", a.Name, a.Value, 0, 0xffffffff)
+		v, err := match.XtParseUint("NFLOG", a.Name, a.Value, 0, 0xffffffff)
 		if err != nil {
 			return err
 		}
 		t.Len = uint32(v)
 	case "nflog-threshold":
-		v, err := xtParseInt("NFLOG", a.Name, a.Value, 0, 0xffff)
+		v, err := match.XtParseUint("NFLOG", a.Name, a.Value, 0, 0xffff)
 		if err != nil {
 			return err
 		}
 		t.Threshold = uint16(v)
 	}
-	t.xflags |= xtFlag(nflogOpts, a.Name)
+	t.seen.add(a.Name)
 	return nil
 }
 
@@ -95,10 +92,10 @@ func (t *NFLog) Parse(a *match.Arg) error {
 // NFLOG_check does. iptables also warns on stderr that --nflog-range has no
 // effect; gofw has no channel for warnings and keeps it silent.
 func (t *NFLog) Final(*match.Rule) error {
-	if t.xflags&xtFlag(nflogOpts, "nflog-size") != 0 {
+	if t.seen["nflog-size"] {
 		t.Flags |= NFLogCopyLen
 	}
-	return xtFcheck("NFLOG", nflogOpts, t.xflags)
+	return match.XtFcheck("NFLOG", nflogRules, t.seen)
 }
 
 func (t *NFLog) write(b *strings.Builder, pfx string) {

@@ -22,13 +22,12 @@ var nfqueueInfo = &Info{
 	New: func() Target { return &NFQueue{Total: 1} },
 }
 
-// nfqueueOpts is NFQUEUE_opts: one queue or a range, and fan-out only over
-// a range.
-var nfqueueOpts = []xtOpt{
-	{name: "queue-num", id: 0, excl: 1 << 1},
-	{name: "queue-balance", id: 1, excl: 1 << 0},
-	{name: "queue-bypass", id: 2},
-	{name: "queue-cpu-fanout", id: 3, also: 1 << 1},
+// nfqueueRules is NFQUEUE_opts: one queue or a range, and fan-out only
+// over a range.
+var nfqueueRules = []match.XtOptRule{
+	{Name: "queue-num", Excl: []string{"queue-balance"}},
+	{Name: "queue-balance", Excl: []string{"queue-num"}},
+	{Name: "queue-cpu-fanout", Also: []string{"queue-balance"}},
 }
 
 // nfqueueBalanceMax is the highest queue --queue-balance may name, and what
@@ -57,7 +56,7 @@ type NFQueue struct {
 	Total uint16 // 1 for a single queue
 	Flags NFQueueFlags
 
-	xflags uint32
+	seen given
 }
 
 // parseBalance reads "FIRST:LAST" as xtopt_parse_mint does for an
@@ -77,8 +76,8 @@ func parseBalance(arg string) (vals []uint64, err error) {
 			}
 		} else {
 			var ok bool
-			v, rest, ok = xtStrtoul(s)
-			if !ok || v > nfqueueBalanceMax {
+			v, rest, ok = match.XtStrtoul(s, 0, nfqueueBalanceMax)
+			if !ok {
 				return nil, grammar.ParamNLf("%s: bad value for option \"--%s\" near \"%s\", or out of range (0-%d).", ext, opt, s, nfqueueBalanceMax)
 			}
 			if rest != "" && rest[0] != ':' {
@@ -97,7 +96,7 @@ func parseBalance(arg string) (vals []uint64, err error) {
 func (t *NFQueue) Parse(a *match.Arg) error {
 	switch a.Name {
 	case "queue-num":
-		v, err := xtParseInt("NFQUEUE", a.Name, a.Value, 0, 0xffff)
+		v, err := match.XtParseUint("NFQUEUE", a.Name, a.Value, 0, 0xffff)
 		if err != nil {
 			return err
 		}
@@ -119,13 +118,13 @@ func (t *NFQueue) Parse(a *match.Arg) error {
 	case "queue-cpu-fanout":
 		t.Flags |= NFQueueCPUFanout
 	}
-	t.xflags |= xtFlag(nfqueueOpts, a.Name)
+	t.seen.add(a.Name)
 	return nil
 }
 
 // Final implements Target.
 func (t *NFQueue) Final(*match.Rule) error {
-	return xtFcheck("NFQUEUE", nfqueueOpts, t.xflags)
+	return match.XtFcheck("NFQUEUE", nfqueueRules, t.seen)
 }
 
 // Save implements Target.

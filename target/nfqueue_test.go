@@ -8,6 +8,7 @@ import (
 
 // nfqueueRows were checked against iptables-legacy 1.8.9 on Linux 6.18.
 var nfqueueRows = []row{
+	// libxt_NFQUEUE.t's lines (open ranges end at 65534, as upstream since 1.8.11).
 	{"filter", packet.Input, "-j NFQUEUE", "-j NFQUEUE --queue-num 0", " NFQUEUE num 0", " NFQUEUE num 0", ""},
 	{"filter", packet.Input, "-j NFQUEUE --queue-num 0", "-j NFQUEUE --queue-num 0", " NFQUEUE num 0", " NFQUEUE num 0", ""},
 	{"filter", packet.Input, "-j NFQUEUE --queue-num 65535", "-j NFQUEUE --queue-num 65535", " NFQUEUE num 65535", " NFQUEUE num 65535", ""},
@@ -28,6 +29,7 @@ var nfqueueRows = []row{
 	{"filter", packet.Input, "-j NFQUEUE --queue-bypass --queue-balance 0:6 --queue-cpu-fanout", "-j NFQUEUE --queue-balance 0:6 --queue-bypass --queue-cpu-fanout", " NFQUEUE balance 0:6 bypass cpu-fanout", " NFQUEUE balance 0:6 bypass cpu-fanout", ""},
 	{"filter", packet.Input, "-j NFQUEUE --queue-balance 0:6 --queue-bypass", "-j NFQUEUE --queue-balance 0:6 --queue-bypass", " NFQUEUE balance 0:6 bypass", " NFQUEUE balance 0:6 bypass", ""},
 	{"filter", packet.Input, "-j NFQUEUE --queue-bypass", "-j NFQUEUE --queue-num 0 --queue-bypass", " NFQUEUE num 0 bypass", " NFQUEUE num 0 bypass", ""},
+	// Exclusions, and xtopt_parse_mint's range syntax.
 	{"filter", packet.Input, "-j NFQUEUE --queue-num 1 --queue-balance 1:2", "", "", "", "exit 2: NFQUEUE: option \"--queue-num\" cannot be used together with \"--queue-balance\".\n"},
 	{"filter", packet.Input, "-j NFQUEUE --queue-balance 1:2 --queue-num 1", "", "", "", "exit 2: NFQUEUE: option \"--queue-num\" cannot be used together with \"--queue-balance\".\n"},
 	{"filter", packet.Input, "-j NFQUEUE --queue-cpu-fanout", "", "", "", "exit 2: NFQUEUE: option \"--queue-cpu-fanout\" also requires \"--queue-balance\".\n"},

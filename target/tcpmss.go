@@ -39,7 +39,7 @@ type TCPMSS struct {
 func (t *TCPMSS) Parse(a *match.Arg) error {
 	switch a.Name {
 	case "set-mss":
-		v, err := xtParseInt("TCPMSS", a.Name, a.Value, 0, tcpmssMax)
+		v, err := match.XtParseUint("TCPMSS", a.Name, a.Value, 0, tcpmssMax)
 		if err != nil {
 			return err
 		}

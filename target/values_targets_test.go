@@ -200,39 +200,6 @@ func checkPlacement(i *Info, table string, h packet.Hook, r match.Rule) error {
 	return nil
 }
 
-// TestXtStrtoul pins the C strtoul-with-end-pointer behaviour the number
-// parsers rely on.
-func TestXtStrtoul(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		v    uint64
-		rest string
-		ok   bool
-	}{
-		{"80", 80, "", true},
-		{"80x", 80, "x", true},
-		{"0x50", 80, "", true},
-		{"0X1f:", 31, ":", true},
-		{"0x", 0, "x", true},  // glibc: "0" parsed, end at the x
-		{"017", 15, "", true}, // octal
-		{"08", 0, "8", true},  // octal stops at 8
-		{" 5", 5, "", true},   // leading blanks skipped
-		{"+5", 5, "", true},   // sign accepted
-		{"-1", 0, "", false},  // xtables refuses a minus
-		{" -1", 0, "", false}, // also after blanks
-		{"", 0, "", false},    // no digits
-		{"x", 0, "", false},   // no digits
-		{":4", 0, "", false},  // no digits
-		{"18446744073709551615", 1<<64 - 1, "", true},
-		{"18446744073709551616", 0, "", false}, // ERANGE
-	} {
-		v, rest, ok := xtStrtoul(c.in)
-		if ok != c.ok || ok && (v != c.v || rest != c.rest) {
-			t.Errorf("xtStrtoul(%q) = %d, %q, %v; want %d, %q, %v", c.in, v, rest, ok, c.v, c.rest, c.ok)
-		}
-	}
-}
-
 // TestXtParseMarkMask covers XTTYPE_MARKMASK32's messages (checked with
 // iptables 1.8.9 -j MARK).
 func TestXtParseMarkMask(t *testing.T) {

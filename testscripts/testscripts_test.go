@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +65,53 @@ func TestScripts(t *testing.T) {
 				if (got == want) == neg {
 					ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 				}
+			},
+			// nocomments FILE OUT writes FILE (or the last command's
+			// "stdout") without its "#" lines, the save comments that
+			// carry the time.
+			"nocomments": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: nocomments FILE OUT")
+				}
+				var b strings.Builder
+				for _, l := range strings.SplitAfter(ts.ReadFile(args[0]), "\n") {
+					if l != "" && !strings.HasPrefix(l, "#") {
+						b.WriteString(l)
+					}
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
+			},
+			// hup sends SIGHUP to the gofwd this script started
+			// (testscript's kill knows only INT and KILL).
+			"hup": func(ts *testscript.TestScript, neg bool, args []string) {
+				work := ts.Getenv("WORK")
+				dirs, _ := os.ReadDir("/proc")
+				n := 0
+				for _, d := range dirs {
+					pid, err := strconv.Atoi(d.Name())
+					if err != nil {
+						continue
+					}
+					cwd, _ := os.Readlink("/proc/" + d.Name() + "/cwd")
+					cmd, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+					argv0, _, _ := strings.Cut(string(cmd), "\x00")
+					if cwd == work && filepath.Base(argv0) == "gofwd" {
+						ts.Check(syscall.Kill(pid, syscall.SIGHUP))
+						n++
+					}
+				}
+				if n != 1 {
+					ts.Fatalf("hup: found %d gofwd processes of this script, want 1", n)
+				}
+			},
+			// sleep DURATION pauses the script (bounded to 5 s), for
+			// gofwd to act on a signal.
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				if err != nil || d > 5*time.Second {
+					ts.Fatalf("sleep: want a duration up to 5s")
+				}
+				time.Sleep(d)
 			},
 			// waitsock PATH waits (at most 10 s) until gofwd listens.
 			"waitsock": func(ts *testscript.TestScript, neg bool, args []string) {
