@@ -14,7 +14,11 @@
 // files and reads pcap and pcapng captures back as IP datagrams.
 package packet
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/gofw/gofw/conntrack"
+)
 
 // Hook is a netfilter hook, in the kernel's numbering (NF_INET_*), so that
 // hook masks read the same as in net/netfilter.
@@ -165,6 +169,29 @@ type Packet struct {
 	InnerICMPCode uint8
 	InnerICMPID   uint16 // valid when InnerICMPType is a query type
 
+	// Connection tracking: the entry this packet belongs to and how, the
+	// skb's _nfct and ctinfo. The engine sets them at the packet's first
+	// hook (or finds them again at later hooks); Conn is nil for an
+	// INVALID or UNTRACKED packet.
+	Conn   *conntrack.Conn
+	CtInfo conntrack.CtInfo
+	// The conntrack template the raw table set before conntrack ran (-j CT,
+	// -j NOTRACK), as the kernel's template conn attached to the skb.
+	NoTrack bool
+	Zone    uint16
+	Helper  string
+
+	// Now is the engine's clock for this packet, in nanoseconds: monotonic
+	// time in gofwd, capture time in gofw trace. Stateful matches (limit,
+	// hashlimit, recent) and conntrack read it instead of the wall clock.
+	Now int64
+
+	// Verdict details a target leaves for the datapath: the queue of an
+	// NFQUEUE verdict, and what REJECT answers with.
+	QueueNum    uint16
+	QueueBypass bool
+	RejectWith  uint8
+
 	// Malformed is set when the headers could not be decoded; such a packet
 	// is INVALID for conntrack and matches that need the broken header fail.
 	// Reason says which check failed. When the network header itself is
@@ -185,3 +212,22 @@ type Packet struct {
 // IsFragment reports whether the packet is a non-first fragment (what
 // iptables' -f matches).
 func (p *Packet) IsFragment() bool { return p.FragOff != 0 }
+
+// ResetMeta clears the metadata a previous packet left in a reused Packet:
+// interfaces, mark, owner, conntrack attachment and verdict details. The
+// datapath calls it before filling in the next packet's metadata; Decode
+// itself keeps metadata, so it can be set before or after decoding.
+func (p *Packet) ResetMeta() {
+	p.Hook = 0
+	p.InIface, p.OutIface = "", ""
+	p.Mark = 0
+	p.PktType = PktHost
+	p.HasMAC = false
+	p.SrcMAC = [6]byte{}
+	p.HasOwner = false
+	p.UID, p.GID = 0, 0
+	p.Conn, p.CtInfo = nil, conntrack.Invalid
+	p.NoTrack, p.Zone, p.Helper = false, 0, ""
+	p.Now = 0
+	p.QueueNum, p.QueueBypass, p.RejectWith = 0, false, 0
+}

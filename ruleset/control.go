@@ -31,9 +31,11 @@ const Version = "0.1.0"
 type Live struct {
 	mu  sync.Mutex
 	cur atomic.Pointer[Ruleset]
-	// OnChange, if set, is called with each newly published ruleset while
-	// the writer lock is held (the datapath compiles it there).
-	OnChange func(*Ruleset)
+	// Compile, if set, is called with each ruleset about to be published,
+	// under the writer lock: the engine compiles and binds it there. An
+	// error keeps the running ruleset and is the update's error, so what
+	// gofw lists is always what the packet path runs.
+	Compile func(*Ruleset) error
 }
 
 // NewLive returns a Live holding rs.
@@ -55,10 +57,12 @@ func (l *Live) Update(f func(*Ruleset) (*Ruleset, error)) error {
 	old := l.cur.Load()
 	rs, err := f(old)
 	if rs != nil && rs != old {
-		l.cur.Store(rs)
-		if l.OnChange != nil {
-			l.OnChange(rs)
+		if l.Compile != nil {
+			if cerr := l.Compile(rs); cerr != nil {
+				return grammar.Failf("%v", cerr)
+			}
 		}
+		l.cur.Store(rs)
 	}
 	return err
 }

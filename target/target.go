@@ -56,3 +56,39 @@ func All() []*Info { return registry }
 
 // Specs returns the options of i in the grammar's form.
 func (i *Info) Specs() []grammar.OptSpec { return match.Specs(i.Opts) }
+
+// Verdict is what a target's hot path decides for the packet.
+type Verdict uint8
+
+// Target verdicts. Continue goes on with the next rule (MARK, LOG, ...);
+// the others end the packet's walk of the table, as the kernel's
+// XT_CONTINUE and NF_* values do.
+const (
+	Continue Verdict = iota
+	Accept
+	Drop
+	// Rejected drops the packet after the datapath has sent the answer the
+	// packet's RejectWith names (the kernel's REJECT sends it itself and
+	// returns NF_DROP).
+	Rejected
+	// Queued hands the packet to the NFQUEUE queue in the packet's QueueNum.
+	Queued
+)
+
+var verdictNames = [...]string{"CONTINUE", "ACCEPT", "DROP", "REJECT", "QUEUE"}
+
+// String returns the verdict as gofw trace prints it.
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "?"
+}
+
+// Doer is the hot path of a target: act on the packet and say what happens
+// to it. It is called for every packet that reaches the rule, so it must
+// not allocate or block. Extensions that need outside state also implement
+// match.Binder.
+type Doer interface {
+	Do(p *packet.Packet) Verdict
+}
