@@ -44,9 +44,12 @@ type Conn struct {
 // connExt holds the optional parts of a Conn, allocated only when used
 // (the kernel's nf_ct_ext area).
 type connExt struct {
-	acct [2]struct{ packets, bytes atomic.Uint64 } // nf_conn_acct
-	// TODO(#4): NAT keeps its bysrc link, masquerade ifindex and seqadj
-	// offsets here.
+	hasAcct bool                                      // accounting was on at creation
+	acct    [2]struct{ packets, bytes atomic.Uint64 } // nf_conn_acct
+	// masqIface is the interface a MASQUERADE binding took its address
+	// from (nf_conn_nat's masq_index): the entry dies with the interface
+	// or its address.
+	masqIface string
 }
 
 // Tuple returns the tuple of direction d.
@@ -192,7 +195,7 @@ func (c *Conn) Timeout(now int64) time.Duration {
 // Counters returns the packets and bytes counted in direction d (zero when
 // accounting was off at creation).
 func (c *Conn) Counters(d Dir) (packets, bytes uint64) {
-	if c.ext == nil {
+	if c.ext == nil || !c.ext.hasAcct {
 		return 0, 0
 	}
 	a := &c.ext.acct[d&1]
@@ -225,7 +228,7 @@ func (c *Conn) refresh(d time.Duration, now int64) {
 
 // account adds one packet of n bytes to direction d's counters.
 func (c *Conn) account(d Dir, n uint32) {
-	if c.ext == nil {
+	if c.ext == nil || !c.ext.hasAcct {
 		return
 	}
 	a := &c.ext.acct[d&1]

@@ -59,7 +59,7 @@ func (t *Table) Insert(spec InsertSpec, now int64) (*Conn, error) {
 	c.use.Store(1)
 	c.mark.Store(spec.Mark)
 	if t.cfg.Acct {
-		c.ext = &connExt{}
+		c.ext = &connExt{hasAcct: true}
 	}
 	if orig.Proto == ProtoTCP && spec.State < numTCPStates {
 		c.tcp.state = spec.State

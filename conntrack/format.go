@@ -51,7 +51,7 @@ func (t *Table) snapshot(c *Conn, now int64) Entry {
 	e.Use = c.Use()
 	e.ID = c.ID()
 	e.Timeout = uint32(c.Timeout(now) / time.Second)
-	if c.ext != nil {
+	if c.ext != nil && c.ext.hasAcct {
 		e.Acct = true
 		for d := Original; d <= Reply; d++ {
 			e.Packets[d], e.Bytes[d] = c.Counters(d)

@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
 	"sync"
@@ -33,6 +34,7 @@ type Table struct {
 
 	dying   dyingList
 	expects expectTable
+	nat     natState
 	subs    subscribers
 	gc      gcState
 }
@@ -62,6 +64,7 @@ func NewTable(cfg Config) *Table {
 		tUnack:         to.TCPUnack,
 	}
 	t.expects.init(t)
+	t.nat.seed = maphash.MakeSeed()
 	return t
 }
 
@@ -248,7 +251,7 @@ func (t *Table) newConn(tu *Tuple, seg *Segment, now int64) (*Conn, Verdict) {
 	c := &Conn{tuple: [2]Tuple{*tu, rt}, zone: seg.Zone, start: now}
 	c.use.Store(1)
 	if t.cfg.Acct {
-		c.ext = &connExt{}
+		c.ext = &connExt{hasAcct: true}
 	}
 	if t.expects.count.Load() > 0 {
 		t.applyExpectation(c, now)
@@ -353,6 +356,12 @@ func (t *Table) Confirm(c *Conn, info CtInfo, now int64) (*Conn, Verdict) {
 	c.timeout.Add(now)
 	c.setStatus(StatusConfirmed)
 	unlockPair(a, b)
+	if st&StatusSrcNAT != 0 {
+		t.linkBySrc(c)
+	}
+	if st&StatusSrcNAT != 0 {
+		t.linkBySrc(c)
+	}
 	c.events.Store(0)
 	t.publish(c, EventNew, now)
 	return c, Accept
@@ -454,6 +463,9 @@ func (t *Table) kill(c *Conn, now int64) bool {
 		unlockPair(a, b)
 	}
 	t.count.Add(-1)
+	if st&StatusSrcNAT != 0 {
+		t.unlinkBySrc(c)
+	}
 	if m := c.master; m != nil {
 		m.use.Add(-1)
 	}

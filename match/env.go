@@ -184,3 +184,27 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	v |= host
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
+
+// SourceAddr returns the address a packet to dst leaving through interface
+// name gets as its source, as inet_select_addr picks it: the first address
+// of the family whose prefix contains dst, else the interface's first
+// address of the family (MASQUERADE's choice).
+func (h *Host) SourceAddr(name string, dst netip.Addr) (netip.Addr, bool) {
+	i, ok := h.Iface(name)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	var first netip.Addr
+	for _, a := range i.Addrs {
+		if a.Addr().Is4() != dst.Is4() {
+			continue
+		}
+		if a.Contains(dst) {
+			return a.Addr(), true
+		}
+		if !first.IsValid() {
+			first = a.Addr()
+		}
+	}
+	return first, first.IsValid()
+}

@@ -478,7 +478,8 @@ func (e *Engine) discard(p *packet.Packet) {
 // natStage walks the nat table for a connection's first packet only (NEW,
 // or RELATED other than an ICMP error), until a binding for this manip is
 // set; with no matching rule the entry gets a null binding, so later rules
-// never rewrite this connection (nf_nat_inet_fn).
+// never rewrite this connection (nf_nat_inet_fn). Then the binding, in
+// whichever direction, is applied to the packet (nf_nat_packet).
 func (e *Engine) natStage(p *packet.Packet, st *stage, tr *Trace) target.Verdict {
 	c := p.Conn
 	if c == nil {
@@ -497,5 +498,5 @@ func (e *Engine) natStage(p *packet.Packet, st *stage, tr *Trace) target.Verdict
 		}
 		c.SetStatus(done) // the null binding, if no rule bound it
 	}
-	return target.Accept
+	return natPacket(p, st.manip)
 }

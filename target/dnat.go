@@ -1,10 +1,12 @@
 package target
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
@@ -264,6 +266,54 @@ type DNAT struct {
 	Range NATRange
 
 	spec natSpec
+	nat  natEnv
+}
+
+// ct returns r in the form conntrack's SetupNAT takes.
+func (r *NATRange) ct() conntrack.NATRange {
+	return conntrack.NATRange{
+		Flags:   conntrack.NATFlags(r.Flags),
+		MinAddr: r.MinAddr, MaxAddr: r.MaxAddr,
+		MinPort: r.MinPort, MaxPort: r.MaxPort,
+		BasePort: r.BasePort,
+	}
+}
+
+// natEnv is what the NAT targets borrow from the engine: the connection
+// table that records bindings, the host's interfaces (MASQUERADE,
+// REDIRECT) and the log.
+type natEnv struct {
+	ct   *conntrack.Table
+	host *match.Host
+	log  func(string)
+}
+
+func (n *natEnv) bind(env *match.Env, name string) error {
+	if env.CT == nil {
+		return fmt.Errorf("%s needs connection tracking, which this engine runs without", name)
+	}
+	n.ct, n.host, n.log = env.CT, env.Host, env.Log
+	return nil
+}
+
+// setup records the binding on the packet's new entry and returns the
+// verdict nf_nat_setup_info gives: ACCEPT, which ends the nat chain; the
+// engine then rewrites the packet from the entry. The nat table is only
+// walked for packets with an entry, so p.Conn is set.
+func (n *natEnv) setup(p *packet.Packet, r *conntrack.NATRange, m conntrack.Manip) Verdict {
+	if p.Conn == nil || n.ct.SetupNAT(p.Conn, r, m, p.Now) != nil {
+		return Drop
+	}
+	return Accept
+}
+
+// Bind implements match.Binder.
+func (t *DNAT) Bind(env *match.Env) error { return t.nat.bind(env, "DNAT") }
+
+// Do implements Doer: xt_dnat_target_v2.
+func (t *DNAT) Do(p *packet.Packet) Verdict {
+	r := t.Range.ct()
+	return t.nat.setup(p, &r, conntrack.ManipDst)
 }
 
 // Parse implements Target.

@@ -3,6 +3,7 @@ package target
 import (
 	"strings"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
 )
@@ -29,6 +30,38 @@ type Masquerade struct {
 	Range NATRange
 
 	spec natSpec
+	nat  natEnv
+}
+
+// Bind implements match.Binder.
+func (t *Masquerade) Bind(env *match.Env) error { return t.nat.bind(env, "MASQUERADE") }
+
+// Do implements Doer, as nf_nat_masquerade_ipv4: the source becomes the
+// address the outgoing interface would give a packet to this destination,
+// and the entry remembers the interface so it dies with it.
+func (t *Masquerade) Do(p *packet.Packet) Verdict {
+	c := p.Conn
+	if c == nil {
+		return Drop
+	}
+	orig := c.Tuple(conntrack.Original)
+	if a := orig.SrcAddr(); a.IsUnspecified() {
+		// A local packet from 0.0.0.0 (DHCP) is not meant to be
+		// masqueraded.
+		return Accept
+	}
+	src, ok := t.nat.host.SourceAddr(p.OutIface, p.Dst)
+	if !ok {
+		if t.nat.log != nil {
+			t.nat.log(p.OutIface + " ate my IP address")
+		}
+		return Drop
+	}
+	r := t.Range.ct()
+	r.Flags |= conntrack.NATMapIPs
+	r.MinAddr, r.MaxAddr = src, src
+	c.SetMasqIface(p.OutIface)
+	return t.nat.setup(p, &r, conntrack.ManipSrc)
 }
 
 // Parse implements Target.

@@ -1,8 +1,10 @@
 package target
 
 import (
+	"net/netip"
 	"strings"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
@@ -29,6 +31,31 @@ type Redirect struct {
 	Range NATRange
 
 	spec natSpec
+	nat  natEnv
+}
+
+// loopback4 is where REDIRECT sends locally generated packets.
+var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+
+// Bind implements match.Binder.
+func (t *Redirect) Bind(env *match.Env) error { return t.nat.bind(env, "REDIRECT") }
+
+// Do implements Doer, as nf_nat_redirect_ipv4: a DNAT to this host, the
+// primary address of the incoming interface (127.0.0.1 from OUTPUT); an
+// interface without an address drops the packet.
+func (t *Redirect) Do(p *packet.Packet) Verdict {
+	dst := loopback4
+	if p.Hook != packet.Output {
+		a, ok := t.nat.host.PrimaryAddr(p.InIface, 4)
+		if !ok {
+			return Drop
+		}
+		dst = a
+	}
+	r := t.Range.ct()
+	r.Flags |= conntrack.NATMapIPs
+	r.MinAddr, r.MaxAddr = dst, dst
+	return t.nat.setup(p, &r, conntrack.ManipDst)
 }
 
 // Parse implements Target.

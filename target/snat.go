@@ -3,6 +3,7 @@ package target
 import (
 	"strings"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
@@ -29,6 +30,16 @@ type SNAT struct {
 	Range NATRange
 
 	spec natSpec
+	nat  natEnv
+}
+
+// Bind implements match.Binder.
+func (t *SNAT) Bind(env *match.Env) error { return t.nat.bind(env, "SNAT") }
+
+// Do implements Doer: xt_snat_target_v2.
+func (t *SNAT) Do(p *packet.Packet) Verdict {
+	r := t.Range.ct()
+	return t.nat.setup(p, &r, conntrack.ManipSrc)
 }
 
 // Parse implements Target.
