@@ -247,3 +247,25 @@ func (c *ICMP) Print(b *strings.Builder, numeric bool) {
 		fmt.Fprintf(b, " codes %d-%d", c.CodeMin, c.CodeMax)
 	}
 }
+
+// Match implements Matcher as ip_tables.c icmp_match and
+// icmp_type_code_match do: type ICMPAny matches every message, else the
+// type must be equal and the code within [CodeMin, CodeMax]; Inv negates
+// the whole. A non-first fragment never matches and a message shorter than
+// the 8-byte ICMP header is dropped. Type and code come from the raw
+// header, so an ICMP error whose quote conntrack could not read still
+// matches.
+//
+// Called for every packet; must not allocate.
+func (c *ICMP) Match(p *packet.Packet) bool {
+	if p.FragOff != 0 {
+		return false
+	}
+	h := l4Hdr(p, 8)
+	if h == nil {
+		p.Hotdrop = true
+		return false
+	}
+	typ, code := h[0], h[1]
+	return (c.Type == ICMPAny || (typ == c.Type && code >= c.CodeMin && code <= c.CodeMax)) != c.Inv
+}

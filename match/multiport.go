@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -174,4 +175,42 @@ func (m *Multiport) Print(b *strings.Builder, numeric bool) {
 		b.WriteString(" !")
 	}
 	m.writePorts(b, numeric)
+}
+
+// Match implements Matcher as xt_multiport.c multiport_mt and
+// ports_match_v1 do: the first range holding the port (either port for
+// --ports) decides, negated by Inv; with none the answer is Inv. Every
+// protocol multiport accepts keeps its ports in the first four bytes of
+// its header, which is all it reads. A non-first fragment never matches
+// and a header shorter than four bytes is dropped.
+//
+// Called for every packet; must not allocate.
+func (m *Multiport) Match(p *packet.Packet) bool {
+	if p.FragOff != 0 {
+		return false
+	}
+	h := l4Hdr(p, 4)
+	if h == nil {
+		p.Hotdrop = true
+		return false
+	}
+	src, dst := binary.BigEndian.Uint16(h), binary.BigEndian.Uint16(h[2:])
+	n := min(int(m.N), MultiportSlots)
+	for _, r := range m.Ranges[:n] {
+		switch m.Flags {
+		case MultiportSource:
+			if src >= r.Lo && src <= r.Hi {
+				return !m.Inv
+			}
+		case MultiportDestination:
+			if dst >= r.Lo && dst <= r.Hi {
+				return !m.Inv
+			}
+		case MultiportEither:
+			if (src >= r.Lo && src <= r.Hi) || (dst >= r.Lo && dst <= r.Hi) {
+				return !m.Inv
+			}
+		}
+	}
+	return m.Inv
 }

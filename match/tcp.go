@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -217,4 +218,76 @@ func (t *TCP) Print(b *strings.Builder, numeric bool) {
 			printTCPFlags(b, t.FlagCmp)
 		}
 	}
+}
+
+// Match implements Matcher as xt_tcpudp.c tcp_mt does. A non-first
+// fragment never matches, and one at offset 8 (fragoff 1, IPv4 only: an
+// IPv6 offset is counted in bytes by ipv6_find_hdr and is never 1) is
+// dropped outright: it could overwrite the flags of the first fragment
+// behind the rules' back. A first fragment or segment too short for the
+// 20-byte header is dropped too ("we can't examine it, hence no choice").
+// Ports and flags come from the raw header, so a segment conntrack found
+// INVALID for its data offset still matches on them; only --tcp-option
+// needs a sane data offset.
+//
+// Called for every packet; must not allocate.
+func (t *TCP) Match(p *packet.Packet) bool {
+	if p.FragOff != 0 {
+		if p.FragOff == 1 && p.Family == 4 {
+			p.Hotdrop = true
+		}
+		return false
+	}
+	h := l4Hdr(p, 20)
+	if h == nil {
+		p.Hotdrop = true
+		return false
+	}
+	if !portIn(t.SportLo, t.SportHi, binary.BigEndian.Uint16(h), t.InvSport) ||
+		!portIn(t.DportLo, t.DportHi, binary.BigEndian.Uint16(h[2:]), t.InvDport) {
+		return false
+	}
+	if (h[13]&t.FlagMask == t.FlagCmp) == t.InvFlags {
+		return false
+	}
+	if t.Option == 0 {
+		return true
+	}
+	doff := int(h[12]>>4) * 4
+	if doff < 20 {
+		p.Hotdrop = true
+		return false
+	}
+	return t.findOption(p, doff)
+}
+
+// findOption is tcp_find_option: it walks the options looking for the kind
+// byte itself, skipping a NOP or EOL as one byte and anything else by its
+// length (a zero length as one byte). Unlike the stack's option parser it
+// does not stop at EOL, so --tcp-option sees kinds that follow it. Options
+// cut short by the end of the datagram drop the packet.
+func (t *TCP) findOption(p *packet.Packet, doff int) bool {
+	if doff == 20 {
+		return t.InvOption
+	}
+	h := l4Hdr(p, doff)
+	if h == nil {
+		p.Hotdrop = true
+		return false
+	}
+	op := h[20:]
+	for i := 0; i < len(op); {
+		if op[i] == t.Option {
+			return !t.InvOption
+		}
+		if op[i] < 2 || i+1 >= len(op) || op[i+1] == 0 {
+			// A length byte past the options would come from the
+			// payload in the kernel; any step from here ends the walk
+			// all the same.
+			i++
+			continue
+		}
+		i += int(op[i+1])
+	}
+	return t.InvOption
 }

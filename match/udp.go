@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"github.com/gofw/gofw/packet"
@@ -61,4 +62,23 @@ func (u *UDP) Print(b *strings.Builder, numeric bool) {
 	b.WriteString(" udp")
 	printPorts(b, "spt", "udp", u.SportLo, u.SportHi, u.InvSport, numeric)
 	printPorts(b, "dpt", "udp", u.DportLo, u.DportHi, u.InvDport, numeric)
+}
+
+// Match implements Matcher as xt_tcpudp.c udp_mt does: a non-first
+// fragment never matches, and a datagram too short for the 8-byte header
+// is dropped. The ports come from the raw header, so a datagram conntrack
+// refused for its length field still matches on them.
+//
+// Called for every packet; must not allocate.
+func (u *UDP) Match(p *packet.Packet) bool {
+	if p.FragOff != 0 {
+		return false
+	}
+	h := l4Hdr(p, 8)
+	if h == nil {
+		p.Hotdrop = true
+		return false
+	}
+	return portIn(u.SportLo, u.SportHi, binary.BigEndian.Uint16(h), u.InvSport) &&
+		portIn(u.DportLo, u.DportHi, binary.BigEndian.Uint16(h[2:]), u.InvDport)
 }
