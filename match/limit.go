@@ -3,9 +3,11 @@ package match
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // limitInfo is the limit match (libxt_limit.c, xt_limit.c): a token bucket
@@ -34,13 +36,37 @@ const limitDefaultAvg = limitScale * 60 * 60 / 3
 // check and the bucket behave as on a 250 or 1000 Hz kernel.
 const limitCreditsPerSecond = 32000
 
+// limitCreditsPerJiffy is xt_limit's CREDITS_PER_JIFFY on the virtual
+// 1000 Hz clock (jiffies.go): the largest power of two not above
+// 0xFFFFFFFF / (HZ*60*60*24), so that one day of credit fits in 32 bits.
+const limitCreditsPerJiffy = limitCreditsPerSecond / hz
+
 // Limit is one limit match. Avg and Burst are struct xt_rateinfo's avg and
 // burst: Avg is the cost of one packet in 1/10000 s (limitScale), so
-// "--limit 5/sec" is 2000; the token bucket of the engine turns them into
-// credits exactly as xt_limit's user2credits does.
+// "--limit 5/sec" is 2000; Match turns them into credits exactly as
+// xt_limit's user2credits does.
+//
+// The token bucket lives in the rule instance, as the kernel's
+// xt_limit_priv lives in the rule's matchinfo: the ruleset shares a rule
+// between snapshots, so the bucket survives edits of other rules (where
+// the kernel, which rebuilds the whole table on any edit, refills every
+// bucket of the table), and a rule parsed anew (a restore, a reload)
+// starts full again as a new kernel rule does.
 type Limit struct {
 	Avg   uint32
 	Burst uint32
+
+	bucket limitBucket
+}
+
+// limitBucket is struct xt_limit_priv: credit and the jiffy of the last
+// refill. The kernel updates it with cmpxchg; a mutex gives the same
+// all-or-nothing update to gofw's workers without a retry loop.
+type limitBucket struct {
+	mu      sync.Mutex
+	started bool
+	prev    uint64 // jiffies of the last refill
+	credit  uint32
 }
 
 // limitRate parses a rate as libxt_limit's parse_rate does: "N[/unit]",
@@ -102,6 +128,43 @@ func limitCredits(user uint32) uint32 {
 		return user / limitScale * limitCreditsPerSecond
 	}
 	return user * limitCreditsPerSecond / limitScale
+}
+
+// Match implements Matcher as xt_limit.c limit_mt does: credit grows by
+// CREDITS_PER_JIFFY for every jiffy since the last packet (in 32 bits, as
+// the kernel's u32 credit_increase, so the sum wraps after 2^32 credits of
+// idling), is capped at avg*burst, and a packet matches when it can pay
+// the cost of one packet. The bucket starts full, as limit_mt_check fills
+// it; it starts counting at the first packet, which gives the same credit
+// as the kernel's start at checkentry time since a full bucket stays full.
+//
+// Workers stamp p.Now independently, so a packet may carry a time a little
+// before the last refill; it then refills nothing instead of wrapping the
+// jiffy difference into a huge credit as a backwards jiffies would.
+//
+// Called for every packet; must not allocate.
+func (l *Limit) Match(p *packet.Packet) bool {
+	now := jiffies(p.Now)
+	capacity := limitCredits(l.Avg * l.Burst)
+	cost := limitCredits(l.Avg)
+	b := &l.bucket
+	b.mu.Lock()
+	if !b.started {
+		b.started, b.prev, b.credit = true, now, capacity
+	}
+	if timeAfter(now, b.prev) {
+		b.credit += uint32((now - b.prev) * limitCreditsPerJiffy)
+		b.prev = now
+	}
+	if b.credit > capacity {
+		b.credit = capacity
+	}
+	ok := b.credit >= cost
+	if ok {
+		b.credit -= cost
+	}
+	b.mu.Unlock()
+	return ok
 }
 
 // Check implements Checker with xt_limit's limit_mt_check: a burst of 0, or
