@@ -40,6 +40,13 @@ type Env struct {
 	// Log receives the lines of LOG and NFLOG targets, already formatted
 	// as the kernel writes them. Nil discards them.
 	Log func(line string)
+	// LogRecord, when not nil, receives the LOG and NFLOG lines instead of
+	// Log, with the syslog level the kernel passes beside the text (its
+	// KERN_SOH prefix): 0 (emerg) to 7 (debug), the numbering of both
+	// printk and syslog severities, so facility kern at that severity.
+	// line is a pooled buffer, valid only during the call: a sink that
+	// keeps it must copy it. This is the path that does not allocate.
+	LogRecord func(level uint8, line []byte)
 
 	mu     sync.Mutex
 	shared map[sharedKey]any
@@ -71,6 +78,9 @@ type Iface struct {
 	Name  string
 	Index int
 	Up    bool
+	// MTU is the interface's MTU (the route MTU TCPMSS
+	// --clamp-mss-to-pmtu clamps to); 0 when unknown.
+	MTU int
 	// Addrs are the interface's addresses with their prefix length, the
 	// primary (first configured) address of each family first.
 	Addrs []netip.Prefix

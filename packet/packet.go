@@ -180,6 +180,10 @@ type Packet struct {
 	NoTrack bool
 	Zone    uint16
 	Helper  string
+	// HasTemplate is set once a CT or NOTRACK target has run (the skb's
+	// _nfct is set): xt_CT.c xt_ct_target leaves a packet that already has
+	// one alone, so the first CT rule a packet meets wins.
+	HasTemplate bool
 
 	// Now is the engine's clock for this packet, in nanoseconds: monotonic
 	// time in gofwd, capture time in gofw trace. Stateful matches (limit,
@@ -227,7 +231,7 @@ func (p *Packet) ResetMeta() {
 	p.HasOwner = false
 	p.UID, p.GID = 0, 0
 	p.Conn, p.CtInfo = nil, conntrack.Invalid
-	p.NoTrack, p.Zone, p.Helper = false, 0, ""
+	p.NoTrack, p.Zone, p.Helper, p.HasTemplate = false, 0, "", false
 	p.Now = 0
 	p.QueueNum, p.QueueBypass, p.RejectWith = 0, false, 0
 }

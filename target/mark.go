@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
 )
 
 // markInfo is the MARK target, revision 2 (libxt_MARK.c mark_tg_*,
@@ -108,4 +109,11 @@ func markText(b *strings.Builder, name string, value, mask uint32) {
 // Print implements Target.
 func (t *Mark) Print(b *strings.Builder, numeric bool) {
 	markText(b, "MARK", t.Value, t.Mask)
+}
+
+// Do implements Doer as xt_mark.c mark_tg: the mark becomes
+// (mark &^ Mask) ^ Value. Called for every packet; must not allocate.
+func (t *Mark) Do(p *packet.Packet) Verdict {
+	p.Mark = (p.Mark &^ t.Mask) ^ t.Value
+	return Continue
 }

@@ -52,3 +52,28 @@ func TestMark(t *testing.T) { runRows(t, markRows) }
 
 // TestMarkConformance runs upstream's libxt_MARK.t.
 func TestMarkConformance(t *testing.T) { runTFile(t, "libxt_MARK.t") }
+
+// TestMarkDo checks mark_tg's (mark &^ mask) ^ value for every form.
+func TestMarkDo(t *testing.T) {
+	for _, tc := range []struct {
+		spec     string
+		old, new uint32
+	}{
+		{"-j MARK --set-mark 5", 0xffff0000, 0x5},
+		{"-j MARK --set-mark 5/0xff", 0xffff00aa, 0xffff0005},
+		{"-j MARK --set-xmark 0x5/0xf", 0x1234, 0x1235},
+		{"-j MARK --set-xmark 0x1/0x0", 0x3, 0x2}, // mask 0: a plain xor
+		{"-j MARK --and-mark 0xf0", 0x1ff, 0xf0},
+		{"-j MARK --or-mark 0x100", 0x1, 0x101},
+		{"-j MARK --xor-mark 0x101", 0x100, 0x1},
+	} {
+		d := doer(t, tc.spec)
+		p := &packet.Packet{Mark: tc.old}
+		if v := d.Do(p); v != Continue || p.Mark != tc.new {
+			t.Errorf("%s on %#x: got %v %#x, want CONTINUE %#x", tc.spec, tc.old, v, p.Mark, tc.new)
+		}
+	}
+	d := doer(t, "-j MARK --set-mark 7")
+	p := &packet.Packet{}
+	noAllocs(t, "MARK", func() { d.Do(p) })
+}
