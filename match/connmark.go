@@ -1,6 +1,10 @@
 package match
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gofw/gofw/packet"
+)
 
 // connmarkInfo is the connmark match, revision 1 (libxt_connmark.c,
 // xt_connmark.c): the mark of the packet's connection under a mask.
@@ -56,4 +60,16 @@ func (c *Connmark) Print(b *strings.Builder, numeric bool) {
 		b.WriteByte('!')
 	}
 	writeMarkMask(b, c.Mark, c.Mask)
+}
+
+// Match implements Matcher as xt_connmark.c connmark_mt: (ct mark & Mask)
+// == Mark, negated by Inv. A packet without an entry (INVALID, UNTRACKED)
+// never matches, negated or not.
+//
+// Called for every packet; must not allocate.
+func (c *Connmark) Match(p *packet.Packet) bool {
+	if p.Conn == nil {
+		return false
+	}
+	return (p.Conn.Mark()&c.Mask == c.Mark) != c.Inv
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // conntrackInfo is the conntrack match, revision 3 (libxt_conntrack.c,
@@ -34,11 +37,14 @@ var conntrackInfo = &Info{
 
 // StateMask is a set of connection states as --state and --ctstate name
 // them, with the kernel's bit values (XT_CONNTRACK_STATE_* in
-// uapi/linux/netfilter/xt_conntrack.h, XT_STATE_* in xt_state.h), so that
-// the per-packet test is one AND: the packet's state bit against the mask.
-// A packet's bit is StateInvalid without a conntrack entry, StateUntracked
-// for a NOTRACK one, else 1 << (ctinfo % IP_CT_IS_REPLY + 1): replies share
-// the bit of their original-direction state.
+// uapi/linux/netfilter/xt_conntrack.h), so that the per-packet test is one
+// AND with conntrack.CtStateBits: a packet's bit is StateInvalid without a
+// conntrack entry, StateUntracked for a NOTRACK one, else
+// 1 << (ctinfo % IP_CT_IS_REPLY + 1) (replies share the bit of their
+// original-direction state), plus StateSNAT / StateDNAT when the entry was
+// NATed. -m state uses the same numbering: iptables since 1.4.17 loads it
+// as an alias of conntrack, so its UNTRACKED is XT_CONNTRACK_STATE_UNTRACKED
+// too, not xt_state.h's 1 << 6.
 type StateMask uint16
 
 // Connection state bits.
@@ -47,9 +53,9 @@ const (
 	StateEstablished StateMask = 1 << 1 // bit of IP_CT_ESTABLISHED (0)
 	StateRelated     StateMask = 1 << 2 // bit of IP_CT_RELATED (1)
 	StateNew         StateMask = 1 << 3 // bit of IP_CT_NEW (2)
-	StateUntracked   StateMask = 1 << 6 // 1 << (IP_CT_NUMBER + 1)
-	StateSNAT        StateMask = 1 << 7 // --ctstate only: the source was NATed
-	StateDNAT        StateMask = 1 << 8 // --ctstate only: the destination was NATed
+	StateSNAT        StateMask = 1 << 6 // XT_CONNTRACK_STATE_SNAT, 1 << (IP_CT_NUMBER + 1): --ctstate only
+	StateDNAT        StateMask = 1 << 7 // XT_CONNTRACK_STATE_DNAT, 1 << (IP_CT_NUMBER + 2): --ctstate only
+	StateUntracked   StateMask = 1 << 8 // XT_CONNTRACK_STATE_UNTRACKED, 1 << (IP_CT_NUMBER + 3)
 )
 
 // stateNames is the order libxt_conntrack both parses (the first name the
@@ -445,3 +451,105 @@ func (c *Conntrack) Save(b *strings.Builder) { c.dump(b, "--", true) }
 
 // Print implements Match.
 func (c *Conntrack) Print(b *strings.Builder, numeric bool) { c.dump(b, "", numeric) }
+
+// Match implements Matcher as xt_conntrack.c conntrack_mt does for
+// revision 3. The state test comes first and is the only one a packet
+// without an entry (INVALID or UNTRACKED) can pass: for such a packet the
+// match is true exactly when --ctstate was given and passed, whatever else
+// the rule asks. Then come the direction, the four address tests under
+// their masks, protocol, the four port ranges (the tuples' id parts: for
+// ICMP the query id and type<<8|code, as the kernel's src.u.all /
+// dst.u.all), status bits (any of them) and the remaining lifetime, each
+// negated on its own.
+//
+// Called for every packet; must not allocate.
+func (c *Conntrack) Match(p *packet.Packet) bool {
+	if c.Flags&ctFlagState != 0 {
+		bits := StateMask(conntrack.CtStateBits(p.Conn, p.CtInfo))
+		if (bits&c.States != 0) == c.inv(ctFlagState) {
+			return false
+		}
+	}
+	ct := p.Conn
+	if ct == nil || p.CtInfo == conntrack.Untracked || p.CtInfo == conntrack.Invalid {
+		return c.Flags&ctFlagState != 0
+	}
+	if c.Flags&ctFlagDirection != 0 && (p.CtInfo.Dir() == conntrack.Original) == c.inv(ctFlagDirection) {
+		return false
+	}
+	orig, repl := ct.Tuple(conntrack.Original), ct.Tuple(conntrack.Reply)
+	if !c.addrOK(ctFlagOrigSrc, &c.OrigSrc, &orig.Src, orig.Family) ||
+		!c.addrOK(ctFlagOrigDst, &c.OrigDst, &orig.Dst, orig.Family) ||
+		!c.addrOK(ctFlagReplSrc, &c.ReplSrc, &repl.Src, repl.Family) ||
+		!c.addrOK(ctFlagReplDst, &c.ReplDst, &repl.Dst, repl.Family) {
+		return false
+	}
+	if c.Flags&ctFlagProto != 0 && (ct.Proto() == c.Proto) == c.inv(ctFlagProto) {
+		return false
+	}
+	if !c.portOK(ctFlagOrigSrcPort, c.OrigSrcPort, orig.SrcPort) ||
+		!c.portOK(ctFlagOrigDstPort, c.OrigDstPort, orig.DstPort) ||
+		!c.portOK(ctFlagReplSrcPort, c.ReplSrcPort, repl.SrcPort) ||
+		!c.portOK(ctFlagReplDstPort, c.ReplDstPort, repl.DstPort) {
+		return false
+	}
+	if c.Flags&ctFlagStatus != 0 && (uint32(ct.Status())&c.Status != 0) == c.inv(ctFlagStatus) {
+		return false
+	}
+	if c.Flags&ctFlagExpires != 0 {
+		// Whole seconds left, rounded down as nf_ct_expires(ct) / HZ. For
+		// an entry not yet confirmed (the first packet) the kernel
+		// subtracts the clock from a relative timeout, which gives 0 or
+		// garbage depending on jiffies; gofw uses the lifetime the entry
+		// will get, which is what conntrack -L shows for it.
+		secs := uint64(ct.Timeout(p.Now) / time.Second)
+		in := secs >= uint64(c.ExpireMin) && secs <= uint64(c.ExpireMax)
+		if in == c.inv(ctFlagExpires) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Conntrack) inv(flag uint16) bool { return c.Inv&flag != 0 }
+
+// addrOK is one address test: conntrack_addrcmp, ((tuple ^ addr) & mask)
+// == 0 in the rule's family, negated when asked. A tuple of the other
+// family never compares equal.
+func (c *Conntrack) addrOK(flag uint16, a *CTAddr, tu *[16]byte, fam conntrack.Family) bool {
+	if c.Flags&flag == 0 {
+		return true
+	}
+	return a.match(tu, fam) != c.inv(flag)
+}
+
+func (a *CTAddr) match(tu *[16]byte, fam conntrack.Family) bool {
+	if a.Addr.Is4() {
+		if fam != conntrack.IPv4 {
+			return false
+		}
+		x, m := a.Addr.As4(), a.Mask.As4()
+		for i := range x {
+			if (tu[i]^x[i])&m[i] != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if fam != conntrack.IPv6 {
+		return false
+	}
+	x, m := a.Addr.As16(), a.Mask.As16()
+	for i := range x {
+		if (tu[i]^x[i])&m[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// portOK is one port test of ct_proto_port_check_v3: port_match on the
+// tuple's id part.
+func (c *Conntrack) portOK(flag uint16, r PortRange, port uint16) bool {
+	return c.Flags&flag == 0 || portIn(r.Lo, r.Hi, port, c.inv(flag))
+}

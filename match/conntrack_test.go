@@ -1,6 +1,10 @@
 package match
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gofw/gofw/conntrack"
+)
 
 // TestConntrack checks the conntrack match row by row against iptables-legacy
 // 1.8.9: the rule as -S saves it, the -L and -L -n texts, or the error.
@@ -88,8 +92,9 @@ func TestConntrackUpstream(t *testing.T) {
 
 // TestStateBits checks the state bits against the kernel's definition: a
 // tracked packet's bit is 1 << (ctinfo % IP_CT_IS_REPLY + 1), so replies
-// share the bit of their state; UNTRACKED, SNAT and DNAT follow
-// IP_CT_NUMBER (5).
+// share the bit of their state; SNAT, DNAT and UNTRACKED follow
+// IP_CT_NUMBER (5) in that order (XT_CONNTRACK_STATE_*), and are the bits
+// conntrack.CtStateBits hands the hot path.
 func TestStateBits(t *testing.T) {
 	const isReply, ctNumber = 3, 5
 	for _, c := range []struct {
@@ -109,9 +114,16 @@ func TestStateBits(t *testing.T) {
 	for _, c := range []struct {
 		got, want StateMask
 	}{
-		{StateUntracked, 1 << (ctNumber + 1)},
-		{StateSNAT, 1 << (ctNumber + 2)},
-		{StateDNAT, 1 << (ctNumber + 3)},
+		{StateSNAT, 1 << (ctNumber + 1)},
+		{StateDNAT, 1 << (ctNumber + 2)},
+		{StateUntracked, 1 << (ctNumber + 3)},
+		{StateSNAT, StateMask(conntrack.CtStateSNAT)},
+		{StateDNAT, StateMask(conntrack.CtStateDNAT)},
+		{StateUntracked, StateMask(conntrack.CtStateUntracked)},
+		{StateInvalid, StateMask(conntrack.StateInvalid)},
+		{StateNew, StateMask(conntrack.StateNew)},
+		{StateEstablished, StateMask(conntrack.StateEstablished)},
+		{StateRelated, StateMask(conntrack.StateRelated)},
 	} {
 		if c.got != c.want {
 			t.Errorf("bit %#x, want %#x", c.got, c.want)

@@ -1,6 +1,11 @@
 package match
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gofw/gofw/conntrack"
+	"github.com/gofw/gofw/packet"
+)
 
 // stateInfo is the state match (libxt_state.c's options, carried out by
 // xt_conntrack since iptables 1.4.17 made "state" an alias of conntrack
@@ -53,4 +58,17 @@ func (s *State) Print(b *strings.Builder, numeric bool) {
 	xoSaveInv(b, s.Inv)
 	b.WriteString(" state ")
 	writeStates(b, s.Mask)
+}
+
+// Match implements Matcher. iptables loads -m state as conntrack revision
+// 3 with only XT_CONNTRACK_STATE set, so this is xt_conntrack.c
+// conntrack_mt's state test: the packet's state bit (INVALID without an
+// entry, UNTRACKED for a NOTRACK packet) against the mask, negated by Inv.
+// SNAT and DNAT bits may be set in the packet's bits but never in a
+// --state mask.
+//
+// Called for every packet; must not allocate.
+func (s *State) Match(p *packet.Packet) bool {
+	bits := StateMask(conntrack.CtStateBits(p.Conn, p.CtInfo))
+	return (bits&s.Mask != 0) != s.Inv
 }
