@@ -107,7 +107,14 @@ type PcapReader struct {
 	// Skipped counts frames that held no IPv4 or IPv6 datagram (ARP, LLDP,
 	// a truncated link header): they are left out, not returned.
 	Skipped int
+	// iface is the capture interface of the frame read last.
+	iface string
 }
+
+// Iface returns the name of the interface the datagram Next returned last
+// was captured on: pcapng's if_name option, or "" when the file does not
+// say (classic pcap, or a pcapng interface without a name).
+func (r *PcapReader) Iface() string { return r.iface }
 
 // NewPcapReader reads the file header from r, telling pcap from pcapng by
 // its magic number.
@@ -122,14 +129,20 @@ func NewPcapReader(r io.Reader) (*PcapReader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pcapng: %w", err)
 		}
-		return &PcapReader{next: func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+		r := &PcapReader{}
+		r.next = func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
 			data, ci, err := ng.ReadPacketData()
 			if err != nil {
 				return nil, ci, 0, err
 			}
 			lt, _ := ci.AncillaryData[0].(layers.LinkType)
+			r.iface = ""
+			if in, err := ng.Interface(ci.InterfaceIndex); err == nil {
+				r.iface = in.Name
+			}
 			return data, ci, lt, nil
-		}}, nil
+		}
+		return r, nil
 	}
 	pr, err := pcapgo.NewReader(br)
 	if err != nil {
