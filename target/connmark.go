@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
 )
 
 // connmarkInfo is the CONNMARK target, revision 2 (libxt_CONNMARK.c
@@ -215,4 +216,39 @@ func (t *Connmark) Print(b *strings.Builder, numeric bool) {
 	if t.ShiftBits != 0 {
 		fmt.Fprintf(b, " %s %d", connmarkShiftNames[t.ShiftDir&1], t.ShiftBits)
 	}
+}
+
+// shift applies the rule's shift to v, as connmark_tg_shift does after
+// masking (a shift of 32 or more was refused by Check).
+func (t *Connmark) shift(v uint32) uint32 {
+	if t.ShiftDir == ConnmarkShiftRight {
+		return v >> t.ShiftBits
+	}
+	return v << t.ShiftBits
+}
+
+// Do implements Doer as xt_connmark.c connmark_tg_shift. A packet without
+// a connection (INVALID, UNTRACKED) is left alone. Note that for the set
+// operation the kernel shifts the whole new mark, old bits included, not
+// just the value; gofw does the same. A changed connection mark is reported
+// as an UPDATE event (SetMark caches IPCT_MARK). Called for every packet;
+// must not allocate.
+func (t *Connmark) Do(p *packet.Packet) Verdict {
+	c := p.Conn
+	if c == nil {
+		return Continue
+	}
+	switch t.Mode {
+	case ConnmarkSet:
+		if m := t.shift((c.Mark() &^ t.CtMask) ^ t.CtMark); m != c.Mark() {
+			c.SetMark(m)
+		}
+	case ConnmarkSave:
+		if m := (c.Mark() &^ t.CtMask) ^ t.shift(p.Mark&t.NfMask); m != c.Mark() {
+			c.SetMark(m)
+		}
+	case ConnmarkRestore:
+		p.Mark = (p.Mark &^ t.NfMask) ^ t.shift(c.Mark()&t.CtMask)
+	}
+	return Continue
 }

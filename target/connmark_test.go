@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/packet"
 )
 
@@ -86,5 +87,67 @@ func TestConnmarkShiftCheck(t *testing.T) {
 		if (err == nil) != c.ok || err != nil && !errors.Is(err, syscall.EINVAL) {
 			t.Errorf("%s: got %v, want ok=%v", c.spec, err, c.ok)
 		}
+	}
+}
+
+// newConn returns a fresh connection from a table of its own, with mark.
+func newConn(t *testing.T, mark uint32) *conntrack.Conn {
+	t.Helper()
+	tb := conntrack.NewTable(conntrack.Config{})
+	seg := conntrack.Segment{Tuple: conntrack.MakeTuple(addr("198.18.0.1"), addr("198.18.0.2"), packet.ProtoUDP, 1000, 53)}
+	c, _, _ := tb.In(&seg, 1)
+	if c == nil {
+		t.Fatal("conntrack.In gave no entry")
+	}
+	c.SetMark(mark)
+	return c
+}
+
+// TestConnmarkDo checks connmark_tg_shift for each mode, with masks and
+// shifts, on the connection mark (ct) and the packet mark (nf).
+func TestConnmarkDo(t *testing.T) {
+	for _, tc := range []struct {
+		spec           string
+		ct, nf         uint32 // before
+		wantCt, wantNf uint32 // after
+	}{
+		// --set-xmark and its spellings: (ctmark &^ ctmask) ^ value.
+		{"-j CONNMARK --set-mark 5", 0xf0, 0x1, 0x5, 0x1},
+		{"-j CONNMARK --set-xmark 0x5/0xf", 0xf0, 0x1, 0xf5, 0x1},
+		{"-j CONNMARK --and-mark 0xf", 0xff, 0, 0xf, 0},
+		{"-j CONNMARK --or-mark 0x100", 0x1, 0, 0x101, 0},
+		{"-j CONNMARK --xor-mark 0x3", 0x1, 0, 0x2, 0},
+		// The set operation shifts the whole result, old bits included.
+		{"-j CONNMARK --set-xmark 0x5/0xf --left-shift-mark 4", 0xf0, 0, 0xf50, 0},
+		{"-j CONNMARK --set-xmark 0x50/0xf0 --right-shift-mark 4", 0x10f, 0, 0x15, 0},
+		// --save-mark: ctmark = (ctmark &^ ctmask) ^ shift(mark & nfmask).
+		{"-j CONNMARK --save-mark", 0xdead, 0xbeef, 0xbeef, 0xbeef},
+		{"-j CONNMARK --save-mark --mask 0xff", 0x1234, 0xabcd, 0x12cd, 0xabcd},
+		{"-j CONNMARK --save-mark --nfmask 0xff00 --ctmask 0xff --right-shift-mark 8", 0x1234, 0xabcd, 0x12ab, 0xabcd},
+		{"-j CONNMARK --save-mark --nfmask 0xff --ctmask 0xff00 --left-shift-mark 8", 0x1234, 0xabcd, 0xcd34, 0xabcd},
+		// --restore-mark: mark = (mark &^ nfmask) ^ shift(ctmark & ctmask).
+		{"-j CONNMARK --restore-mark", 0xdead, 0xbeef, 0xdead, 0xdead},
+		{"-j CONNMARK --restore-mark --mask 0xff", 0x1234, 0xabcd, 0x1234, 0xab34},
+		{"-j CONNMARK --restore-mark --ctmask 0xff00 --nfmask 0xff --right-shift-mark 8", 0x1234, 0xabcd, 0x1234, 0xab12},
+	} {
+		d := doer(t, tc.spec)
+		c := newConn(t, tc.ct)
+		p := &packet.Packet{Mark: tc.nf, Conn: c}
+		v := d.Do(p)
+		if v != Continue || c.Mark() != tc.wantCt || p.Mark != tc.wantNf {
+			t.Errorf("%s (ct %#x, mark %#x): got %v ct %#x mark %#x, want CONTINUE ct %#x mark %#x",
+				tc.spec, tc.ct, tc.nf, v, c.Mark(), p.Mark, tc.wantCt, tc.wantNf)
+		}
+	}
+	// No connection (INVALID or UNTRACKED): nothing changes.
+	p := &packet.Packet{Mark: 7}
+	if v := doer(t, "-j CONNMARK --restore-mark").Do(p); v != Continue || p.Mark != 7 {
+		t.Errorf("restore without a conn: got %v mark %#x, want CONTINUE 0x7", v, p.Mark)
+	}
+	c := newConn(t, 1)
+	for _, spec := range []string{"-j CONNMARK --set-mark 9", "-j CONNMARK --save-mark", "-j CONNMARK --restore-mark"} {
+		d := doer(t, spec)
+		p := &packet.Packet{Mark: 3, Conn: c}
+		noAllocs(t, spec, func() { d.Do(p) })
 	}
 }

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -242,4 +243,65 @@ func (t *CT) Save(b *strings.Builder) { t.write(b, "--") }
 func (t *CT) Print(b *strings.Builder, numeric bool) {
 	b.WriteString(" CT")
 	t.write(b, "")
+}
+
+// Bind implements match.Binder. It refuses, by name, what gofw's
+// conntrack cannot honour, so that no rule is accepted and then ignored:
+// event masks (the kernel's ecache extension of the template; gofw's
+// entries report every event), timeout policies (no nfct timeout objects),
+// and a zone for one direction only (a gofw entry has one zone for both
+// tuples). The helper must be one the kernel registers (ctHelpers), the
+// same list Check holds it to with the rule's protocol.
+func (t *CT) Bind(*match.Env) error {
+	if t.Flags&CTNotrack != 0 {
+		// xt_ct_tg_check returns before looking at anything else.
+		return nil
+	}
+	switch {
+	case t.CtEvents != 0:
+		return fmt.Errorf("CT: --ctevents is not supported: gofw's conntrack reports every event of every entry")
+	case t.ExpEvents != 0:
+		return fmt.Errorf("CT: --expevents is not supported: gofw's conntrack reports every expectation event")
+	case t.Timeout != "":
+		return fmt.Errorf("CT: --timeout %s is not supported: gofw has no conntrack timeout policies", t.Timeout)
+	}
+	if d := t.Flags & (CTZoneDirOrig | CTZoneDirRepl); d == CTZoneDirOrig || d == CTZoneDirRepl {
+		opt := "--zone-orig"
+		if d == CTZoneDirRepl {
+			opt = "--zone-reply"
+		}
+		return fmt.Errorf("CT: %s is not supported: a gofw connection has one zone for both directions; use --zone", opt)
+	}
+	if t.Helper != "" {
+		if _, ok := ctHelpers[t.Helper]; !ok {
+			return fmt.Errorf("CT: --helper %s: no such conntrack helper", t.Helper)
+		}
+	}
+	return nil
+}
+
+// Do implements Doer as xt_CT.c xt_ct_target: the packet gets the rule's
+// template (zone and helper, which the conntrack stage gives the new
+// entry) or is left untracked, unless it already has a conntrack
+// attachment or a template, in which case the first CT rule it met stands
+// ("Previously seen (loopback)? Ignore."). With --zone mark the zone is
+// the low 16 bits of the packet mark when this rule runs; the kernel reads
+// the mark a little later, when conntrack looks the packet up
+// (nf_ct_zone_tmpl), which differs only if a later raw rule changes the
+// mark. Called for every packet; must not allocate.
+func (t *CT) Do(p *packet.Packet) Verdict {
+	if p.Conn != nil || p.HasTemplate || p.NoTrack {
+		return Continue
+	}
+	p.HasTemplate = true
+	if t.Flags&CTNotrack != 0 {
+		p.NoTrack = true
+		return Continue
+	}
+	p.Zone = t.Zone
+	if t.Flags&CTZoneMark != 0 {
+		p.Zone = uint16(p.Mark)
+	}
+	p.Helper = t.Helper
+	return Continue
 }

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
 )
 
@@ -154,3 +155,86 @@ func TestCTValues(t *testing.T) {
 
 // TestCTDumps round-trips the CT rules of the real dumps.
 func TestCTDumps(t *testing.T) { runDumps(t, "CT", 2) }
+
+// TestCTDo checks xt_ct_target: the template goes on a packet that has no
+// conntrack attachment yet, and the first CT or NOTRACK rule wins.
+func TestCTDo(t *testing.T) {
+	type state struct {
+		notrack, tmpl bool
+		zone          uint16
+		helper        string
+	}
+	get := func(p *packet.Packet) state { return state{p.NoTrack, p.HasTemplate, p.Zone, p.Helper} }
+	for _, tc := range []struct {
+		name  string
+		specs []string // applied in order, as rules of the raw table
+		mark  uint32
+		want  state
+	}{
+		{"notrack", []string{"-j CT --notrack"}, 0, state{notrack: true, tmpl: true}},
+		{"NOTRACK alias", []string{"-j NOTRACK"}, 0, state{notrack: true, tmpl: true}},
+		{"zone", []string{"-j CT --zone 7"}, 0, state{tmpl: true, zone: 7}},
+		{"both directions is one zone", []string{"-j CT --zone-orig 7 --zone-reply 7"}, 0, state{tmpl: true, zone: 7}},
+		{"zone from the mark's low 16 bits", []string{"-j CT --zone mark"}, 0x12345, state{tmpl: true, zone: 0x2345}},
+		{"helper", []string{"-p tcp -j CT --helper ftp"}, 0, state{tmpl: true, helper: "ftp"}},
+		{"empty template", []string{"-j CT"}, 0, state{tmpl: true}},
+		// The first rule's template stands.
+		{"zone then notrack", []string{"-j CT --zone 5", "-j CT --notrack"}, 0, state{tmpl: true, zone: 5}},
+		{"notrack then zone", []string{"-j CT --notrack", "-j CT --zone 5"}, 0, state{notrack: true, tmpl: true}},
+		{"empty then helper", []string{"-j CT", "-p tcp -j CT --helper ftp"}, 0, state{tmpl: true}},
+		{"zone then NOTRACK", []string{"-j CT --zone 0", "-j NOTRACK"}, 0, state{tmpl: true}},
+	} {
+		p := &packet.Packet{Mark: tc.mark}
+		for _, spec := range tc.specs {
+			d := doer(t, spec)
+			if b, ok := d.(match.Binder); ok {
+				if err := b.Bind(&match.Env{}); err != nil {
+					t.Fatalf("%s: Bind: %v", tc.name, err)
+				}
+			}
+			if v := d.Do(p); v != Continue {
+				t.Errorf("%s: %s: verdict %v, want CONTINUE", tc.name, spec, v)
+			}
+		}
+		if got := get(p); got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	// A packet that already has its conntrack entry is left alone.
+	p := &packet.Packet{Conn: newConn(t, 0)}
+	doer(t, "-j CT --notrack").Do(p)
+	if p.NoTrack || p.HasTemplate {
+		t.Errorf("CT on a tracked packet: NoTrack %v HasTemplate %v, want both false", p.NoTrack, p.HasTemplate)
+	}
+	for _, spec := range []string{"-j CT --notrack", "-j NOTRACK", "-p tcp -j CT --helper ftp --zone 3"} {
+		d := doer(t, spec)
+		p := &packet.Packet{}
+		noAllocs(t, spec, func() { p.HasTemplate, p.NoTrack = false, false; d.Do(p) })
+	}
+}
+
+// TestCTBind checks that what gofw's conntrack cannot honour is refused
+// by name when the ruleset is compiled.
+func TestCTBind(t *testing.T) {
+	for _, tc := range []struct{ spec, err string }{
+		{"-j CT --notrack --ctevents new", ""}, // --notrack: nothing else is looked at
+		{"-p tcp -j CT --helper ftp", ""},
+		{"-j CT --zone 3", ""},
+		{"-j CT --zone mark", ""},
+		{"-j CT --ctevents new,destroy", "CT: --ctevents is not supported: gofw's conntrack reports every event of every entry"},
+		{"-j CT --expevents new", "CT: --expevents is not supported: gofw's conntrack reports every expectation event"},
+		{"-p udp -j CT --timeout slow", "CT: --timeout slow is not supported: gofw has no conntrack timeout policies"},
+		{"-j CT --zone-orig 3", "CT: --zone-orig is not supported: a gofw connection has one zone for both directions; use --zone"},
+		{"-j CT --zone-reply mark", "CT: --zone-reply is not supported: a gofw connection has one zone for both directions; use --zone"},
+		{"-p tcp -j CT --helper nosuch", "CT: --helper nosuch: no such conntrack helper"},
+	} {
+		err := mk(t, tc.spec).(match.Binder).Bind(&match.Env{})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.err {
+			t.Errorf("%s: Bind = %q, want %q", tc.spec, got, tc.err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
 )
 
 // notrackInfo is the NOTRACK target. iptables 1.8.9 loads it as an alias
@@ -32,4 +33,16 @@ func (t *NoTrack) Save(*strings.Builder) {}
 // Print implements Target (ct_print_v1 for the alias).
 func (t *NoTrack) Print(b *strings.Builder, numeric bool) {
 	b.WriteString(" NOTRACK")
+}
+
+// Do implements Doer: NOTRACK is CT --notrack (xt_ct_target with no
+// template), so it too leaves a packet that already has a conntrack
+// attachment or template alone. Called for every packet; must not
+// allocate.
+func (t *NoTrack) Do(p *packet.Packet) Verdict {
+	if p.Conn != nil || p.HasTemplate || p.NoTrack {
+		return Continue
+	}
+	p.HasTemplate, p.NoTrack = true, true
+	return Continue
 }
