@@ -1,6 +1,10 @@
 package match
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gofw/gofw/packet"
+)
 
 // commentInfo is the comment match (libxt_comment.c, xt_comment.c): it
 // always matches and only carries text for people reading the rules.
@@ -50,3 +54,9 @@ func (c *Comment) Save(b *strings.Builder) {
 func (c *Comment) Print(b *strings.Builder, numeric bool) {
 	b.WriteString(" /* " + c.Text + " */")
 }
+
+// Match implements Matcher: a comment always matches (xt_comment.c has no
+// match function of its own beyond returning true).
+//
+// Called for every packet; must not allocate.
+func (c *Comment) Match(*packet.Packet) bool { return true }

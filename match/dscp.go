@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // dscpInfo is the dscp match (libxt_dscp.c, xt_dscp.c): the six DSCP bits
@@ -99,4 +100,12 @@ func (d *DSCP) Print(b *strings.Builder, numeric bool) {
 		b.WriteByte('!')
 	}
 	fmt.Fprintf(b, "0x%02x", d.Value)
+}
+
+// Match implements Matcher as xt_dscp.c dscp_mt (and dscp_mt6): the upper
+// six bits of the TOS byte (traffic class) equal Value, negated by Inv.
+//
+// Called for every packet; must not allocate.
+func (d *DSCP) Match(p *packet.Packet) bool {
+	return (p.TOS>>2 == d.Value) != d.Inv
 }

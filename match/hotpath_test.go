@@ -305,3 +305,90 @@ func TestMultiportMatch(t *testing.T) {
 		{"truncated header", "-p tcp -m multiport --dports 22", rawL4(t, packet.ProtoTCP, []byte{0x9c, 0x40}), false, true},
 	})
 }
+
+// withMeta returns p after f has set its metadata.
+func withMeta(p *packet.Packet, f func(*packet.Packet)) *packet.Packet {
+	f(p)
+	return p
+}
+
+// TestSimpleMatches checks the matches that test one header field or one
+// piece of metadata: comment, mark, iprange, length, ttl, tos, dscp, mac
+// and pkttype.
+func TestSimpleMatches(t *testing.T) {
+	ssh := tcpSeg(t, 40000, 22, packet.TCPSyn) // 40 bytes, TTL 64, TOS 0
+	marked := withMeta(udpDg(t, 40000, 53), func(p *packet.Packet) { p.Mark = 0x12345678 })
+	ttl1 := udpDg(t, 40000, 53, packet.WithTTL(1))
+	ef := udpDg(t, 40000, 53, packet.WithTOS(0xb8|0x01)) // DSCP EF (46), ECN ECT(1)
+	lowDelay := udpDg(t, 40000, 53, packet.WithTOS(0x10))
+	eth := withMeta(udpDg(t, 40000, 53), func(p *packet.Packet) {
+		p.HasMAC, p.SrcMAC = true, [6]byte{0x42, 0x01, 0x02, 0x03, 0x04, 0x05}
+	})
+	bcast := withMeta(udpDg(t, 40000, 53), func(p *packet.Packet) { p.PktType = packet.PktBroadcast })
+	loopMcast := withMeta(decode(t, packet.BuildUDP(hpAP("198.18.0.1", 5353), hpAP("224.0.0.251", 5353), nil)), func(p *packet.Packet) { p.PktType = pktLoopback })
+	loopBcast := withMeta(decode(t, packet.BuildUDP(hpAP("198.18.0.1", 67), hpAP("198.18.0.255", 68), nil)), func(p *packet.Packet) { p.PktType = pktLoopback })
+	checkRows(t, []hpRow{
+		{"comment", `-m comment --comment "anything"`, ssh, true, false},
+		// mark: value under mask.
+		{"mark", "-m mark --mark 0x12345678", marked, true, false},
+		{"mark other", "-m mark --mark 0x12345679", marked, false, false},
+		{"mark masked", "-m mark --mark 0x78/0xff", marked, true, false},
+		{"mark masked other", "-m mark --mark 0x79/0xff", marked, false, false},
+		{"! mark", "-m mark ! --mark 0x12345678", marked, false, false},
+		{"! mark other", "-m mark ! --mark 0x1", marked, true, false},
+		{"mark 0 on unmarked", "-m mark --mark 0", ssh, true, false},
+		// iprange: inclusive ends, each side negated on its own.
+		{"src in range", "-m iprange --src-range 198.18.0.0-198.18.0.10", ssh, true, false},
+		{"src low end", "-m iprange --src-range 198.18.0.1-198.18.0.10", ssh, true, false},
+		{"src high end", "-m iprange --src-range 198.17.0.0-198.18.0.1", ssh, true, false},
+		{"src below", "-m iprange --src-range 198.18.0.2-198.18.0.10", ssh, false, false},
+		{"src single", "-m iprange --src-range 198.18.0.1", ssh, true, false},
+		{"! src in range", "-m iprange ! --src-range 198.18.0.0-198.18.0.10", ssh, false, false},
+		{"dst in range", "-m iprange --dst-range 198.18.0.2-198.18.0.2", ssh, true, false},
+		{"src in, dst out", "-m iprange --src-range 198.18.0.1 --dst-range 198.18.0.3-198.18.0.9", ssh, false, false},
+		{"src in, ! dst out", "-m iprange --src-range 198.18.0.1 ! --dst-range 198.18.0.3-198.18.0.9", ssh, true, false},
+		{"reversed range", "-m iprange --src-range 198.18.0.10-198.18.0.0", ssh, false, false},
+		{"! reversed range", "-m iprange ! --src-range 198.18.0.10-198.18.0.0", ssh, true, false},
+		// length: total length 40 for a bare TCP SYN.
+		{"length", "-m length --length 40", ssh, true, false},
+		{"length range", "-m length --length 0:40", ssh, true, false},
+		{"length above", "-m length --length 41:", ssh, false, false},
+		{"! length above", "-m length ! --length 41:", ssh, true, false},
+		// ttl.
+		{"ttl eq", "-m ttl --ttl-eq 64", ssh, true, false},
+		{"ttl ne", "-m ttl ! --ttl-eq 64", ssh, false, false},
+		{"ttl lt", "-m ttl --ttl-lt 2", ttl1, true, false},
+		{"ttl lt equal", "-m ttl --ttl-lt 1", ttl1, false, false},
+		{"ttl gt", "-m ttl --ttl-gt 63", ssh, true, false},
+		{"ttl gt equal", "-m ttl --ttl-gt 64", ssh, false, false},
+		// tos: the whole byte by default, the symbolic names leave ECN out.
+		{"tos exact", "-m tos --tos 0xb9", ef, true, false},
+		{"tos ECN counts by default", "-m tos --tos 0xb8", ef, false, false},
+		{"tos masked", "-m tos --tos 0xb8/0xfc", ef, true, false},
+		{"tos name", "-m tos --tos Minimize-Delay", lowDelay, true, false},
+		{"! tos name", "-m tos ! --tos Minimize-Delay", lowDelay, false, false},
+		{"tos name other", "-m tos --tos Minimize-Cost", lowDelay, false, false},
+		// dscp: the upper six bits.
+		{"dscp EF", "-m dscp --dscp-class EF", ef, true, false},
+		{"dscp 46", "-m dscp --dscp 46", ef, true, false},
+		{"dscp 0 on EF", "-m dscp --dscp 0", ef, false, false},
+		{"! dscp 0 on EF", "-m dscp ! --dscp 0", ef, true, false},
+		{"dscp 0", "-m dscp --dscp 0", ssh, true, false},
+		// mac: no Ethernet header, no match either way.
+		{"mac", "-m mac --mac-source 42:01:02:03:04:05", eth, true, false},
+		{"mac other", "-m mac --mac-source 42:01:02:03:04:06", eth, false, false},
+		{"! mac other", "-m mac ! --mac-source 42:01:02:03:04:06", eth, true, false},
+		{"! mac", "-m mac ! --mac-source 42:01:02:03:04:05", eth, false, false},
+		{"mac without header", "-m mac --mac-source 42:01:02:03:04:05", ssh, false, false},
+		{"! mac without header", "-m mac ! --mac-source 42:01:02:03:04:06", ssh, false, false},
+		// pkttype, and looped-back copies classed by destination.
+		{"unicast", "-m pkttype --pkt-type unicast", ssh, true, false},
+		{"unicast on broadcast", "-m pkttype --pkt-type unicast", bcast, false, false},
+		{"broadcast", "-m pkttype --pkt-type broadcast", bcast, true, false},
+		{"! broadcast", "-m pkttype ! --pkt-type broadcast", bcast, false, false},
+		{"otherhost", "-m pkttype --pkt-type otherhost", withMeta(udpDg(t, 1, 2), func(p *packet.Packet) { p.PktType = packet.PktOtherHost }), true, false},
+		{"loopback to a group", "-m pkttype --pkt-type multicast", loopMcast, true, false},
+		{"loopback to a subnet", "-m pkttype --pkt-type broadcast", loopBcast, true, false},
+		{"loopback is never unicast", "-m pkttype --pkt-type unicast", loopBcast, false, false},
+	})
+}

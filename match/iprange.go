@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // iprangeInfo is the iprange match, revision 1 (libxt_iprange.c,
@@ -108,4 +109,27 @@ func (r *IPRange) Print(b *strings.Builder, numeric bool) {
 		xoSaveInv(b, r.Flags&IPRangeDstInv != 0)
 		b.WriteString(" " + r.DstMin.String() + "-" + r.DstMax.String())
 	}
+}
+
+// Match implements Matcher as xt_iprange.c iprange_mt4 / iprange_mt6: each
+// given address must lie within its inclusive range, each test negated on
+// its own. A reversed range matches nothing (and everything negated). An
+// address of the other family than the range is outside it.
+//
+// Called for every packet; must not allocate.
+func (r *IPRange) Match(p *packet.Packet) bool {
+	if r.Flags&IPRangeSrc != 0 && inIPRange(p.Src, r.SrcMin, r.SrcMax) == (r.Flags&IPRangeSrcInv != 0) {
+		return false
+	}
+	if r.Flags&IPRangeDst != 0 && inIPRange(p.Dst, r.DstMin, r.DstMax) == (r.Flags&IPRangeDstInv != 0) {
+		return false
+	}
+	return true
+}
+
+func inIPRange(a, lo, hi netip.Addr) bool {
+	if a.Is4() != lo.Is4() {
+		return false
+	}
+	return a.Compare(lo) >= 0 && a.Compare(hi) <= 0
 }

@@ -3,6 +3,8 @@ package match
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gofw/gofw/packet"
 )
 
 // lengthInfo is the length match (libxt_length.c, xt_length.c): the IP
@@ -64,4 +66,16 @@ func (l *Length) Print(b *strings.Builder, numeric bool) {
 		b.WriteByte('!')
 	}
 	l.writeRange(b)
+}
+
+// Match implements Matcher as xt_length.c length_mt and length_mt6: the
+// datagram's length (IPv4 tot_len; for IPv6 the payload length plus the
+// 40-byte header, which the kernel adds in 16 bits, so a jumbo-sized sum
+// wraps) within [Min, Max], negated by Inv. Decode trims Data to that
+// length, so it is len(Data).
+//
+// Called for every packet; must not allocate.
+func (l *Length) Match(p *packet.Packet) bool {
+	n := uint16(len(p.Data))
+	return (n >= l.Min && n <= l.Max) != l.Inv
 }

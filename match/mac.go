@@ -83,3 +83,16 @@ func (m *MAC) Print(b *strings.Builder, numeric bool) {
 	xoSaveInv(b, m.Inv)
 	b.WriteString(" " + m.text())
 }
+
+// Match implements Matcher as xt_mac.c mac_mt: the Ethernet source address
+// of the received frame equals Addr, negated by Inv. A packet without an
+// Ethernet header (not received on an Ethernet device, or the datapath did
+// not get it) never matches, negated or not.
+//
+// Called for every packet; must not allocate.
+func (m *MAC) Match(p *packet.Packet) bool {
+	if !p.HasMAC {
+		return false
+	}
+	return (p.SrcMAC == m.Addr) != m.Inv
+}

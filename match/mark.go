@@ -3,6 +3,8 @@ package match
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gofw/gofw/packet"
 )
 
 // markInfo is the mark match, revision 1 (libxt_mark.c, xt_mark.c): the
@@ -63,4 +65,12 @@ func (m *Mark) Print(b *strings.Builder, numeric bool) {
 	b.WriteString(" mark match")
 	xoSaveInv(b, m.Inv)
 	writeMarkMask(b, m.Mark, m.Mask)
+}
+
+// Match implements Matcher as xt_mark.c mark_mt: (skb mark & Mask) ==
+// Mark, negated by Inv.
+//
+// Called for every packet; must not allocate.
+func (m *Mark) Match(p *packet.Packet) bool {
+	return (p.Mark&m.Mask == m.Mark) != m.Inv
 }

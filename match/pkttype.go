@@ -87,3 +87,27 @@ func (p *PktType) Print(b *strings.Builder, numeric bool) {
 		b.WriteString(" PKTTYPE = " + p.name())
 	}
 }
+
+// pktLoopback is PACKET_LOOPBACK (<linux/if_packet.h>): the looped-back
+// copy of a locally sent broadcast or multicast, which the datapath may
+// report as it is.
+const pktLoopback packet.PktType = 5
+
+// Match implements Matcher as xt_pkttype.c pkttype_mt: the packet's class,
+// where a looped-back packet counts as multicast when its IPv4 destination
+// is multicast (always for IPv6) and as broadcast otherwise; negated by
+// Inv.
+//
+// Called for every packet; must not allocate.
+func (p *PktType) Match(pk *packet.Packet) bool {
+	typ := pk.PktType
+	if typ == pktLoopback {
+		switch {
+		case pk.Family == 6 || (pk.Family == 4 && pk.Dst.IsMulticast()):
+			typ = packet.PktMulticast
+		default:
+			typ = packet.PktBroadcast
+		}
+	}
+	return (typ == p.Type) != p.Inv
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // tosInfo is the tos match, revision 1 (libxt_tos.c, xt_dscp.c's
@@ -107,4 +108,12 @@ func (t *TOS) Print(b *strings.Builder, numeric bool) {
 		}
 	}
 	fmt.Fprintf(b, "0x%02x/0x%02x", t.Value, t.Mask)
+}
+
+// Match implements Matcher as xt_dscp.c tos_mt: (TOS byte, or IPv6
+// traffic class, & Mask) == Value, negated by Inv.
+//
+// Called for every packet; must not allocate.
+func (t *TOS) Match(p *packet.Packet) bool {
+	return (p.TOS&t.Mask == t.Value) != t.Inv
 }

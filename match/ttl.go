@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // ttlInfo is the ttl match (libipt_ttl.c, xt_hl.c's ttl_mt): the IPv4
@@ -95,4 +96,22 @@ var ttlOps = [...]string{TTLEq: "==", TTLNe: "!=", TTLLt: "<", TTLGt: ">"}
 // Print implements Match ("TTL match TTL > 5").
 func (t *TTL) Print(b *strings.Builder, numeric bool) {
 	fmt.Fprintf(b, " TTL match TTL %s %d", ttlOps[t.Mode], t.Value)
+}
+
+// Match implements Matcher as xt_hl.c ttl_mt: the IPv4 TTL compared with
+// Value as Mode says.
+//
+// Called for every packet; must not allocate.
+func (t *TTL) Match(p *packet.Packet) bool {
+	switch t.Mode {
+	case TTLEq:
+		return p.TTL == t.Value
+	case TTLNe:
+		return p.TTL != t.Value
+	case TTLLt:
+		return p.TTL < t.Value
+	case TTLGt:
+		return p.TTL > t.Value
+	}
+	return false
 }
