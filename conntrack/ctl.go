@@ -84,7 +84,9 @@ func (t *Table) Insert(spec InsertSpec, now int64) (*Conn, error) {
 	c.setStatus(StatusConfirmed)
 	unlockPair(a, b)
 	t.stats.insert.Add(1)
-	t.publish(c, EventNew, now)
+	// ctnetlink_new_conntrack reports the same event bits as a change
+	// from user space: the NEW message carries the mark, even 0.
+	t.publishBits(c, EventNew, updateEventBits, now)
 	return c, nil
 }
 
