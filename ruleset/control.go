@@ -81,7 +81,10 @@ type Request struct {
 
 // Response is the answer to a Request: what to print, and the failure.
 type Response struct {
-	Stdout string         `json:"stdout,omitempty"`
+	Stdout string `json:"stdout,omitempty"`
+	// Stderr is text for stderr that is not a failure: the warnings of
+	// a stream (gofw conntrack -E's lost-events notice).
+	Stderr string         `json:"stderr,omitempty"`
 	Error  *grammar.Error `json:"error,omitempty"`
 }
 
@@ -179,6 +182,12 @@ type Server struct {
 	GID int
 	// Logf logs refused connections and malformed requests.
 	Logf func(format string, a ...any)
+	// Stream, if set, is offered each request before Handle. When it
+	// returns a function, the request opens a stream (gofw conntrack
+	// -E): the function owns the rest of the connection and sends any
+	// number of response frames until it returns, send fails, or done
+	// is closed because the client went away.
+	Stream func(*Request) func(send func(*Response) error, done <-chan struct{})
 }
 
 // Listen creates the control socket at path: its directory if needed, a
@@ -302,10 +311,33 @@ func (s *Server) conn(c *net.UnixConn) {
 			writeFrame(c, &Response{Error: grammar.Failf("%v", err)})
 			return
 		}
+		if s.Stream != nil {
+			if fn := s.Stream(req); fn != nil {
+				s.stream(c, br, fn)
+				return
+			}
+		}
 		if err := writeFrame(c, s.Handle(req)); err != nil {
 			return
 		}
 	}
+}
+
+// stream hands the connection to fn. The client sends nothing more: a
+// read that returns (EOF, or anything) means it is gone.
+func (s *Server) stream(c *net.UnixConn, br *bufio.Reader, fn func(send func(*Response) error, done <-chan struct{})) {
+	c.SetReadDeadline(time.Time{})
+	done := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, br)
+		close(done)
+	}()
+	var mu sync.Mutex
+	fn(func(r *Response) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return writeFrame(c, r)
+	}, done)
 }
 
 func readFrame(r io.Reader) ([]byte, error) {
@@ -373,6 +405,51 @@ func Call(path string, req *Request) (*Response, error) {
 		return nil, fmt.Errorf("gofwd at %s sent a malformed answer: %v", path, err)
 	}
 	return &r, nil
+}
+
+// CallStream sends a request that opens a stream and calls fn with each
+// response frame, until gofwd closes the connection (io.EOF is returned),
+// fn returns an error (returned), or stop is closed (nil is returned).
+func CallStream(path string, req *Request, stop <-chan struct{}, fn func(*Response) error) error {
+	c, err := net.DialTimeout("unix", path, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("cannot reach gofwd at %s (%v): is gofwd running?", path, unwrapSys(err))
+	}
+	defer c.Close()
+	if err := writeFrame(c, req); err != nil {
+		return fmt.Errorf("gofwd at %s: %v", path, err)
+	}
+	var stopped atomic.Bool
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-stop:
+			stopped.Store(true)
+			c.Close()
+		case <-finished:
+		}
+	}()
+	br := bufio.NewReader(c)
+	for {
+		b, err := readFrame(br)
+		if err != nil {
+			if stopped.Load() {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				return io.EOF
+			}
+			return fmt.Errorf("gofwd at %s: %v", path, err)
+		}
+		var r Response
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("gofwd at %s sent a malformed answer: %v", path, err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
 }
 
 func unwrapSys(err error) error {
