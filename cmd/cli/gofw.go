@@ -21,6 +21,11 @@ func Gofw() int {
 		HideVersion:     true,
 		Action: func(c *cli.Context) error {
 			args, socket := socketArg(c.Args().Slice())
+			if len(args) > 0 && args[0] == "conntrack" {
+				// conntrack-tools' command line, not iptables'.
+				code = Conntrack(ruleset.SocketPath(socket), args[1:], os.Stdout, os.Stderr)
+				return nil
+			}
 			cl := &ruleset.Client{Prog: "gofw", Socket: ruleset.SocketPath(socket), Stdout: os.Stdout, Stderr: os.Stderr}
 			code = cl.Iptables(args)
 			return nil

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -8,9 +9,12 @@ import (
 	"os/user"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gofw/gofw/conntrack"
+	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/ruleset"
 )
 
@@ -20,12 +24,12 @@ func Gofwd() int {
 		Name:        "gofwd",
 		Usage:       "gofw's daemon: holds the ruleset and filters diverted traffic",
 		HideVersion: true,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "socket", Value: ruleset.DefaultSocket, Usage: "control socket path", EnvVars: []string{"GOFW_SOCKET"}},
 			&cli.StringFlag{Name: "socket-group", Usage: "group allowed to use the control socket besides root"},
 			&cli.StringFlag{Name: "rules", Usage: "iptables-save file to load at start and on SIGHUP"},
 			&cli.StringFlag{Name: "divert", Value: "none", Usage: "how packets reach gofwd: none (control plane only)"},
-		},
+		}, conntrackFlags()...),
 		Action: runDaemon,
 	}
 	if err := app.Run(os.Args); err != nil {
@@ -59,13 +63,33 @@ func runDaemon(c *cli.Context) error {
 			return fmt.Errorf("not starting: %v", err)
 		}
 	}
+	cfg, err := conntrackConfig(c, func(msg string) { logger.Print(msg) })
+	if err != nil {
+		return err
+	}
+	// The connection table belongs to the daemon, not to a ruleset:
+	// reloads keep every tracked flow.
+	ct := conntrack.NewTable(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ct.RunGC(ctx, time.Second)
+	eng := ruleset.NewEngine(ct, &match.Env{Log: func(line string) { logger.Print(line) }})
+	// TODO(#3): live.Compile = eng.Load once every match and target has
+	// its hot path; until then rules are only held, not compiled.
+	_ = eng
+
 	live := ruleset.NewLive(rs)
 	l, err := ruleset.Listen(c.String("socket"), gid)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(c.String("socket"))
-	srv := &ruleset.Server{Handle: live.Handle, GID: gid, Logf: logger.Printf}
+	srv := &ruleset.Server{
+		Handle: conntrackHandle(ct, live.Handle),
+		Stream: conntrackStream(ct, logger.Printf),
+		GID:    gid,
+		Logf:   logger.Printf,
+	}
 	go srv.Serve(l)
 	logger.Printf("listening on %s", c.String("socket"))
 
