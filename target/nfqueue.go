@@ -1,11 +1,16 @@
 package target
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strings"
+	"sync"
 
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
 )
 
 // nfqueueInfo is the NFQUEUE target, revision 3 (libxt_NFQUEUE.c
@@ -57,6 +62,7 @@ type NFQueue struct {
 	Flags NFQueueFlags
 
 	seen given
+	seed uint32 // jhash_initval, set by Bind
 }
 
 // parseBalance reads "FIRST:LAST" as xtopt_parse_mint does for an
@@ -155,4 +161,83 @@ func (t *NFQueue) Print(b *strings.Builder, numeric bool) {
 	if t.Flags&NFQueueCPUFanout != 0 {
 		b.WriteString(" cpu-fanout")
 	}
+}
+
+// nfqueueSeed is xt_NFQUEUE.c's jhash_initval: random, drawn once when the
+// first rule is bound (init_hashrandom) and shared by every rule, so that
+// rulesets replaced later spread flows the same way.
+var nfqueueSeed = sync.OnceValue(func() uint32 {
+	var b [4]byte
+	for binary.LittleEndian.Uint32(b[:]) == 0 {
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	}
+	return binary.LittleEndian.Uint32(b[:])
+})
+
+// Bind implements match.Binder: it gives the rule the flow hash seed.
+func (t *NFQueue) Bind(*match.Env) error {
+	t.seed = nfqueueSeed()
+	return nil
+}
+
+// jhashFinal is jhash.h __jhash_final.
+func jhashFinal(a, b, c uint32) uint32 {
+	c ^= b
+	c -= bits.RotateLeft32(b, 14)
+	a ^= c
+	a -= bits.RotateLeft32(c, 11)
+	b ^= a
+	b -= bits.RotateLeft32(a, 25)
+	c ^= b
+	c -= bits.RotateLeft32(b, 16)
+	a ^= c
+	a -= bits.RotateLeft32(c, 4)
+	b ^= a
+	b -= bits.RotateLeft32(a, 14)
+	c ^= b
+	c -= bits.RotateLeft32(b, 24)
+	return c
+}
+
+// jhash3 is jhash.h jhash_3words.
+func jhash3(a, b, c, initval uint32) uint32 {
+	initval += 0xdeadbeef + 3<<2 // JHASH_INITVAL + (3 << 2)
+	return jhashFinal(a+initval, b+initval, c+initval)
+}
+
+// nfqueueHashV4 is nf_queue.h hash_v4: the addresses in a fixed order, so
+// that both directions of a flow land in one queue, and the protocol;
+// ports are not hashed. The kernel reads the big-endian addresses as
+// native u32s; gofw reads them little-endian, as x86 and arm64 do.
+func nfqueueHashV4(p *packet.Packet, seed uint32) uint32 {
+	s, d := p.Src.As4(), p.Dst.As4()
+	a, b := binary.LittleEndian.Uint32(s[:]), binary.LittleEndian.Uint32(d[:])
+	if a > b {
+		a, b = b, a
+	}
+	return jhash3(a, b, uint32(p.Proto), seed)
+}
+
+// Do implements Doer as xt_NFQUEUE.c nfqueue_tg_v3: the queue is Num, or
+// with --queue-balance Num plus the flow's share of Total
+// (reciprocal_scale of nfqueue_hash), and --queue-bypass asks the datapath
+// to accept the packet when no program listens on the queue.
+//
+// With --queue-cpu-fanout the kernel picks the queue by the CPU that runs
+// the hook (Num + cpu % Total). gofw runs the ruleset on its own workers,
+// and the NFQUEUE message that brought the packet does not say which CPU
+// queued it; under RSS/RPS that CPU is a function of the flow, so gofw uses
+// the flow hash instead. The difference shows only in which queue of the
+// range a flow lands: the kernel's choice follows the receive hash, which
+// is not symmetric, while gofw keeps both directions of a flow together.
+//
+// Called for every packet; must not allocate.
+func (t *NFQueue) Do(p *packet.Packet) Verdict {
+	q := uint32(t.Num)
+	if t.Total > 1 && p.Family == 4 {
+		q += uint32(uint64(nfqueueHashV4(p, t.seed)) * uint64(t.Total) >> 32) // reciprocal_scale
+	}
+	p.QueueNum = uint16(q)
+	p.QueueBypass = t.Flags&NFQueueBypass != 0
+	return Queued
 }
