@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // stringInfo is the string match (libxt_string.c, xt_string.c), revision 1
@@ -45,6 +46,9 @@ type String struct {
 	Inv      bool
 	ICase    bool
 
+	// ts is the prepared search (textsearch_prepare), built once when the
+	// options are final and read-only afterwards.
+	ts   *textSearch
 	seen map[string]bool
 }
 
@@ -157,12 +161,51 @@ func (m *String) Parse(a *Arg) error {
 	return nil
 }
 
-// Final implements Match.
+// Final implements Match. It also prepares the search tables, as
+// string_mt_check's textsearch_prepare does, so the hot path only reads
+// them.
 func (m *String) Final(*Rule) error {
 	if !m.seen["string"] && !m.seen["hex-string"] {
 		return grammar.Paramf("STRING match: You must specify `--string' or `--hex-string'")
 	}
-	return XtFcheck("string", stringRules, m.seen)
+	if err := XtFcheck("string", stringRules, m.seen); err != nil {
+		return err
+	}
+	m.ts = prepareTextSearch(m.Algo, m.Pattern, m.ICase)
+	return nil
+}
+
+// Bind implements Binder: it prepares the search of an instance built
+// without Final. The first Bind of a rule comes before its first packet,
+// and later ones find the tables ready and write nothing, so a ruleset
+// swap never races with the packet path.
+func (m *String) Bind(*Env) error {
+	if m.ts == nil {
+		m.ts = prepareTextSearch(m.Algo, m.Pattern, m.ICase)
+	}
+	if m.ts == nil {
+		return fmt.Errorf("no textsearch algorithm %q for pattern %q", m.Algo, m.Pattern)
+	}
+	return nil
+}
+
+// Match implements Matcher as xt_string.c string_mt does with
+// skb_find_text: the packet, from the first byte of its IP header, is
+// searched from From on, and the pattern matches when an occurrence ends
+// at or before To (the kernel's "ret + patlen <= to - from"). Searching the
+// bytes From..min(To, length) finds exactly those occurrences, the first
+// one first, as textsearch_find does on a linear skb.
+//
+// Called for every packet; must not allocate.
+func (m *String) Match(p *packet.Packet) bool {
+	found := false
+	if ts := m.ts; ts != nil {
+		from, to := int(m.From), min(int(m.To), len(p.Data))
+		if from < to {
+			found = ts.find(p.Data[from:to]) >= 0
+		}
+	}
+	return found != m.Inv
 }
 
 // Check implements Checker with xt_string's string_mt_check and

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gofw/gofw/packet"
 )
 
 var stringRows = []rlRow{
@@ -114,6 +116,122 @@ func FuzzStringHex(f *testing.F) {
 		}
 		if got := ms[0].m.(*String).Pattern; string(got) != string(p) {
 			t.Fatalf("%q: pattern %q saved as %q reads back as %q", s, p, b.String(), got)
+		}
+	})
+}
+
+// stringPayload is the HTTP request the string rows search; in a TCP
+// segment without options it starts at byte 40 of the datagram.
+const stringPayload = "GET /index.html HTTP/1.1\r\nHost: Example.org\r\n\r\n"
+
+// TestStringMatch: offsets count from the first byte of the IP header, an
+// occurrence must end at or before --to, --icase folds as the kernel's
+// toupper (Latin-1 included), and bm and kmp agree except where the
+// kernel's Boyer-Moore steps over a folded occurrence.
+func TestStringMatch(t *testing.T) {
+	for _, c := range []struct {
+		rule    string
+		payload string // "" means stringPayload
+		want    bool
+	}{
+		{`--string "GET" --algo bm`, "", true},
+		{`--string "GET" --algo kmp`, "", true},
+		{`--string "Host: Example.org" --algo bm`, "", true},
+		{`--string "POST" --algo bm`, "", false},
+		{`! --string "POST" --algo kmp`, "", true},
+		{`! --string "GET" --algo bm`, "", false},
+		{`--hex-string "|0d0a0d0a|" --algo bm`, "", true},
+		// Case: exact by default, folded with --icase.
+		{`--string "get /INDEX" --algo bm`, "", false},
+		{`--string "get /INDEX" --algo bm --icase`, "", true},
+		{`--string "get /INDEX" --algo kmp --icase`, "", true},
+		// The kernel folds Latin-1 bytes (é 0xe9, É 0xc9), not UTF-8
+		// sequences: UTF-8 é and É differ in a byte toupper leaves alone.
+		{`--hex-string "|e9|" --algo kmp --icase`, "CAF\xc9", true},
+		{`--hex-string "|c9|" --algo bm --icase`, "caf\xe9", true},
+		{`--hex-string "|e9|" --algo kmp`, "CAF\xc9", false},
+		{`--string "é" --algo kmp --icase`, "CAFÉ", false},
+		// "GET" is bytes 40-42: the window must hold all of it.
+		{`--string "GET" --algo bm --from 40 --to 43`, "", true},
+		{`--string "GET" --algo kmp --from 40 --to 43`, "", true},
+		{`--string "GET" --algo bm --from 40 --to 42`, "", false},
+		{`--string "GET" --algo kmp --from 41`, "", false},
+		{`--string "GET" --algo bm --from 0 --to 40`, "", false},
+		// The window starts at the IP header: 198.18.0.1 is bytes 12-15.
+		{`--hex-string "|c6120001|" --algo bm`, "", true},
+		{`--hex-string "|c6120001|" --algo kmp --to 16`, "", true},
+		{`--hex-string "|c6120001|" --algo bm --from 13`, "", false},
+		// A window past the end of the packet finds nothing.
+		{`--string "GET" --algo bm --from 2000`, "", false},
+		{`! --string "GET" --algo kmp --from 2000`, "", true},
+		// ts_bm indexes its bad-character table by the raw byte: ÿ (0xff)
+		// folds to 0xdf, but only 0xdf itself is in the table, so bm
+		// jumps over the occurrence at 41 that kmp finds.
+		{`--hex-string "|ff|a" --algo bm --icase`, "\xff\xffa", false},
+		{`--hex-string "|ff|a" --algo kmp --icase`, "\xff\xffa", true},
+	} {
+		m := stMatch(t, &Env{}, "-m string "+c.rule)
+		payload := c.payload
+		if payload == "" {
+			payload = stringPayload
+		}
+		p := stTCP(t, "198.18.0.1", 40000, "198.18.0.2", 80, packet.TCPAck|packet.TCPPsh, []byte(payload))
+		if got := m.Match(p); got != c.want {
+			t.Errorf("%s in %q: %v, want %v", c.rule, payload, got, c.want)
+		}
+	}
+}
+
+// TestStringAllocs: searching allocates nothing.
+func TestStringAllocs(t *testing.T) {
+	for _, algo := range []string{"bm", "kmp"} {
+		m := stMatch(t, &Env{}, `-m string --string "example.ORG" --icase --algo `+algo)
+		p := stTCP(t, "198.18.0.1", 40000, "198.18.0.2", 80, packet.TCPAck, []byte(stringPayload))
+		if n := testing.AllocsPerRun(1000, func() { m.Match(p) }); n != 0 {
+			t.Errorf("%s: Match allocates %v times per packet", algo, n)
+		}
+	}
+}
+
+// textSearchBrute is the reference: the first offset where every byte
+// agrees after folding.
+func textSearchBrute(pat, text []byte, icase bool) int {
+	fold := func(c byte) byte {
+		if icase {
+			return ctypeUpper[c]
+		}
+		return c
+	}
+	for s := 0; s+len(pat) <= len(text); s++ {
+		i := 0
+		for i < len(pat) && fold(text[s+i]) == fold(pat[i]) {
+			i++
+		}
+		if i == len(pat) {
+			return s
+		}
+	}
+	return -1
+}
+
+// FuzzTextSearch: kmp finds the first occurrence, with or without case
+// folding; the kernel's bm does too when the case is kept.
+func FuzzTextSearch(f *testing.F) {
+	f.Add([]byte("abab"), []byte("aabababab"), false)
+	f.Add([]byte("GET"), []byte("xx get"), true)
+	f.Add([]byte("aab"), []byte("aaab"), false)
+	f.Fuzz(func(t *testing.T, pat, text []byte, icase bool) {
+		if len(pat) == 0 || len(pat) > stringMaxPattern {
+			return
+		}
+		want := textSearchBrute(pat, text, icase)
+		if got := prepareTextSearch("kmp", pat, icase).find(text); got != want {
+			t.Fatalf("kmp %q in %q (icase %v): %d, want %d", pat, text, icase, got, want)
+		}
+		if !icase {
+			if got := prepareTextSearch("bm", pat, false).find(text); got != want {
+				t.Fatalf("bm %q in %q: %d, want %d", pat, text, got, want)
+			}
 		}
 	})
 }
