@@ -1,7 +1,11 @@
 package match
 
 import (
+	"fmt"
+	"math/bits"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/packet"
@@ -43,6 +47,7 @@ type Addrtype struct {
 	LimitIn, LimitOut bool
 
 	seen map[string]bool
+	host atomic.Pointer[Host] // set by Bind
 }
 
 // parseAddrtypes is libxt_addrtype's parse_types: a comma-separated list,
@@ -182,4 +187,151 @@ func (m *Addrtype) Print(b *strings.Builder, numeric bool) {
 	if m.LimitOut {
 		b.WriteString(" limit-out")
 	}
+}
+
+// Route types, numbered as RTN_* in <linux/rtnetlink.h>: bit n of a type
+// mask is type n.
+const (
+	rtnUnspec = iota
+	rtnUnicast
+	rtnLocal
+	rtnBroadcast
+	rtnAnycast
+	rtnMulticast
+	rtnBlackhole
+	rtnUnreachable
+	rtnProhibit
+	rtnThrow
+	rtnNAT
+	rtnXResolve
+)
+
+// addrtypeRouteOnly are the types an IPv4 address has only when a route of
+// that type was added to the local routing table by hand ("ip route add
+// blackhole 192.0.2.1 table local"): inet_dev_addr_type looks the address
+// up in that table, and the kernel itself puts only local and broadcast
+// routes there. gofw knows the host's addresses, not its routing tables,
+// so it cannot answer for them honestly and refuses rules that name them.
+// (UNSPEC is answerable: no IPv4 address ever has it, so it matches
+// nothing.)
+const addrtypeRouteOnly = 1<<rtnAnycast | 1<<rtnBlackhole | 1<<rtnUnreachable |
+	1<<rtnProhibit | 1<<rtnThrow | 1<<rtnNAT | 1<<rtnXResolve
+
+// Bind implements Binder: it takes the host's interfaces and addresses,
+// and refuses the types only a routing-table lookup could tell (see
+// addrtypeRouteOnly). Bind may run again for a rule a new ruleset shares
+// while packets still run the old one, so the host is stored atomically.
+func (m *Addrtype) Bind(env *Env) error {
+	for _, t := range []struct {
+		opt  string
+		mask uint16
+	}{{"src-type", m.Src}, {"dst-type", m.Dst}} {
+		if bad := t.mask & addrtypeRouteOnly; bad != 0 {
+			n := bits.TrailingZeros16(bad)
+			return fmt.Errorf("--%s %s needs the routing table, which gofw does not read (it knows the host's addresses only); it can match UNSPEC, UNICAST, LOCAL, BROADCAST and MULTICAST",
+				t.opt, addrtypeNames[n])
+		}
+	}
+	if env == nil || env.Host == nil {
+		return fmt.Errorf("the engine was not given the host's interfaces and addresses, which LOCAL and BROADCAST are decided by")
+	}
+	m.host.Store(env.Host)
+	return nil
+}
+
+// Match implements Matcher as xt_addrtype.c addrtype_mt_v1 does for IPv4:
+// each given address's type must be in its mask, negated on its own.
+// With --limit-iface-in (-out) only the input (output) interface's
+// addresses count; a packet without that interface is looked up without
+// the limit, as the kernel passes a NULL device then.
+//
+// The type is inet_dev_addr_type's answer, measured on Linux 6.18: 0.0.0.0
+// and 255.255.255.255 are BROADCAST, 224.0.0.0/4 MULTICAST, an address of
+// the host LOCAL (any 127.0.0.0/8 address too, as the kernel's local route
+// for lo covers the prefix), the last address of one of the host's
+// prefixes shorter than /31 BROADCAST (the network address is not: Linux
+// no longer adds a broadcast route for it), anything else UNICAST. Limited
+// to an interface, an address that is local to or the broadcast of
+// another interface is UNICAST. Unlike the kernel, gofw still counts the
+// broadcast address of an interface that is down (the kernel drops that
+// route with the link; the local routes stay).
+//
+// gofw's tables are IPv4 (ip_tables); ip6tables' addrtype_mt6 follows other
+// rules, so an IPv6 packet never matches here.
+//
+// Called for every packet; must not allocate.
+func (m *Addrtype) Match(p *packet.Packet) bool {
+	if p.Family != 4 {
+		return false
+	}
+	h := m.host.Load()
+	dev := ""
+	if m.LimitIn {
+		dev = p.InIface
+	} else if m.LimitOut {
+		dev = p.OutIface
+	}
+	if m.Src != 0 && (m.Src&(1<<addrType(h, p.Src, dev)) != 0) == m.InvSrc {
+		return false
+	}
+	if m.Dst != 0 && (m.Dst&(1<<addrType(h, p.Dst, dev)) != 0) == m.InvDst {
+		return false
+	}
+	return true
+}
+
+var (
+	ipv4Any   = netip.AddrFrom4([4]byte{})
+	ipv4Bcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+)
+
+// addrType is __inet_dev_addr_type for an IPv4 address a, restricted to
+// the interface dev unless dev is "".
+func addrType(h *Host, a netip.Addr, dev string) uint8 {
+	switch {
+	case a == ipv4Any || a == ipv4Bcast:
+		return rtnBroadcast
+	case a.IsMulticast():
+		return rtnMulticast
+	case dev == "":
+		switch {
+		case hostHasAddr(h, a):
+			return rtnLocal
+		case h.IsBroadcast(a):
+			return rtnBroadcast
+		case a.IsLoopback():
+			return rtnLocal
+		}
+		return rtnUnicast
+	}
+	i, ok := h.Iface(dev)
+	if !ok {
+		return rtnUnicast
+	}
+	t := uint8(rtnUnicast)
+	for _, pfx := range i.Addrs {
+		pa := pfx.Addr()
+		switch {
+		case !pa.Is4():
+		case pa == a:
+			return rtnLocal
+		case pfx.Bits() < 31 && lastAddr(pfx) == a:
+			// The /32 broadcast route wins over lo's /8 local route.
+			t = rtnBroadcast
+		case t == rtnUnicast && pa.IsLoopback() && pfx.Contains(a):
+			t = rtnLocal
+		}
+	}
+	return t
+}
+
+// hostHasAddr reports whether a is one of the host's addresses, without
+// Host.IsLocal's blanket answer for loopback addresses (127.255.255.255
+// is lo's broadcast, not local).
+func hostHasAddr(h *Host, a netip.Addr) bool {
+	if h == nil {
+		return false
+	}
+	s := h.cur.Load()
+	return s != nil && s.local[a]
 }

@@ -88,8 +88,24 @@ type hpRow struct {
 
 func checkRows(t *testing.T, rows []hpRow) {
 	t.Helper()
+	checkRowsIn(t, "", nil, rows)
+}
+
+// checkRowsIn parses the rows' rules in chain and, when env is set, binds
+// their matches to it as the engine does before running them.
+func checkRowsIn(t *testing.T, chain string, env *Env, rows []hpRow) {
+	t.Helper()
 	for _, r := range rows {
-		ms := matchers(t, "", r.rule)
+		ms := matchers(t, chain, r.rule)
+		if env != nil {
+			for _, m := range ms {
+				if b, ok := m.(Binder); ok {
+					if err := b.Bind(env); err != nil {
+						t.Fatalf("%s: bind: %v", r.rule, err)
+					}
+				}
+			}
+		}
 		r.pkt.Hotdrop = false
 		got := run(ms, r.pkt)
 		if got != r.want || r.pkt.Hotdrop != r.hotdrop {

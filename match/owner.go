@@ -184,3 +184,41 @@ func (o *Owner) Save(b *strings.Builder) {
 func (o *Owner) Print(b *strings.Builder, numeric bool) {
 	o.items(b, numeric, "owner socket exists", "owner UID match", "owner GID match", "incl. suppl. groups")
 }
+
+// Bind implements Binder: it refuses --suppl-groups, which needs the
+// supplementary groups of the sending socket's credentials. The kernel
+// reads them from the socket's file; NFQUEUE hands user space the socket's
+// uid and gid only (NFQA_UID, NFQA_GID), so gofw cannot know them.
+func (o *Owner) Bind(*Env) error {
+	if o.SupplGroups {
+		return fmt.Errorf("--suppl-groups needs the supplementary groups of the sending socket, which gofw does not get from the kernel (only its uid and gid); use --gid-owner without it")
+	}
+	return nil
+}
+
+// Match implements Matcher as xt_owner.c owner_mt does. Without a known
+// owner the match is true exactly when every given test is negated
+// ((match ^ invert) == 0), so "! --socket-exists" matches a forwarded
+// packet. With one, "! --socket-exists" fails and the uid and gid ranges
+// (the socket's fsuid and fsgid) are tested, each negated on its own.
+// gofw learns the owner from NFQUEUE, which reports it only for a socket
+// that has a file, so a socket without one (a kernel socket, a closing
+// one) counts as no socket here, where the kernel would let
+// --socket-exists pass and the uid and gid tests fail.
+//
+// Called for every packet; must not allocate.
+func (o *Owner) Match(p *packet.Packet) bool {
+	if !p.HasOwner {
+		return (!o.UID || o.InvUID) && (!o.GID || o.InvGID) && (!o.Socket || o.InvSocket)
+	}
+	if o.Socket && o.InvSocket {
+		return false
+	}
+	if o.UID && (p.UID >= o.UIDMin && p.UID <= o.UIDMax) == o.InvUID {
+		return false
+	}
+	if o.GID && (p.GID >= o.GIDMin && p.GID <= o.GIDMax) == o.InvGID {
+		return false
+	}
+	return true
+}
