@@ -570,17 +570,22 @@ func ConntrackSummary(n int) string {
 	return fmt.Sprintf("conntrack v1.4.7 (conntrack-tools): %d flow entries have been shown.\n", n)
 }
 
-// RunTrace runs every packet of src through a fresh Tracer and writes the
-// trace to stdout: text blocks (or JSON lines with o.JSON), then the
-// connection table as conntrack -L lists it after the last packet (text:
-// after a "conntrack -L:" line; JSON: a last object {"conntrack": [lines]}),
-// and conntrack's summary line to stderr. An error reading the capture
-// stops the trace after what was printed, and is returned.
+// RunTrace runs every packet of src through a fresh Tracer, as Run does.
 func RunTrace(o TraceOptions, src TraceSource, stdout, stderr io.Writer) error {
 	t, err := NewTracer(o)
 	if err != nil {
 		return err
 	}
+	return t.Run(src, o.JSON, stdout, stderr)
+}
+
+// Run traces every packet of src and writes the trace to stdout: text
+// blocks (JSON lines with asJSON), then the connection table as conntrack
+// -L lists it after the last packet (text: after a "conntrack -L:" line;
+// JSON: a last object {"conntrack": [lines]}), and conntrack's summary
+// line to stderr. An error reading the capture stops the trace after what
+// was printed, and is returned.
+func (t *Tracer) Run(src TraceSource, asJSON bool, stdout, stderr io.Writer) error {
 	var b []byte
 	flush := func() error {
 		_, err := stdout.Write(b)
@@ -598,7 +603,7 @@ func RunTrace(o TraceOptions, src TraceSource, stdout, stderr io.Writer) error {
 			break
 		}
 		r := t.Packet(tp)
-		if o.JSON {
+		if asJSON {
 			j, err := r.MarshalJSON()
 			if err != nil {
 				return err
@@ -619,7 +624,7 @@ func RunTrace(o TraceOptions, src TraceSource, stdout, stderr io.Writer) error {
 	for i := range es {
 		lines[i] = string(es[i].AppendText(nil, conntrack.FormatOpts{}))
 	}
-	if o.JSON {
+	if asJSON {
 		j, err := json.Marshal(struct {
 			Conntrack []string `json:"conntrack"`
 		}{lines})

@@ -26,6 +26,10 @@ func Gofw() int {
 				code = Conntrack(ruleset.SocketPath(socket), args[1:], os.Stdout, os.Stderr)
 				return nil
 			}
+			if len(args) > 0 && args[0] == "trace" {
+				code = Trace(args[1:], os.Stdout, os.Stderr) // offline: no gofwd
+				return nil
+			}
 			cl := &ruleset.Client{Prog: "gofw", Socket: ruleset.SocketPath(socket), Stdout: os.Stdout, Stderr: os.Stderr}
 			code = cl.Iptables(args)
 			return nil

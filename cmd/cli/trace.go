@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/ruleset"
+)
+
+const traceHelp = `Runs every packet of a capture (pcap or pcapng), in order, through the
+rules and a fresh connection table, offline and without root, on the
+capture's clock (conntrack timeouts, limit and recent run on the packets'
+timestamps). For each packet it prints the hooks it went through, every
+rule that matched as "table/CHAIN/N: -A CHAIN <rule as -S prints it>", the
+policies applied, the verdict (ACCEPT, DROP, REJECT, QUEUE) and what
+decided it, the NAT rewrite and the conntrack state (NEW, ESTABLISHED,
+RELATED, INVALID, UNTRACKED); then the connection table as "conntrack -L"
+lists it after the last packet (entries in the order their first packets
+came, timeouts counted from the last packet), with conntrack's summary
+line on stderr.
+
+The path follows the addresses, as routing would: to a local address
+PREROUTING, INPUT; from one OUTPUT, POSTROUTING (then PREROUTING, INPUT on
+lo when it is also to a local address); anything else PREROUTING, FORWARD,
+POSTROUTING. The choice after PREROUTING is made on the destination as DNAT
+left it. Local addresses are 127.0.0.0/8, --local and the --iface
+addresses.
+
+Interfaces: a packet's input interface is the capture's interface when the
+pcapng file names one, else the --iface whose prefix holds the source; its
+output interface is the --iface whose prefix holds the destination (for a
+packet from a local address, the capture's interface when named). The
+longest prefix wins, the first given among equals; a /0 prefix is a default
+route; an address no prefix holds has no interface.
+
+-o json prints one JSON object per packet: n, time, packet, hooks, rules
+(["table/CHAIN/N"]), policies, verdict, by, ctstate, ctdir ("reply"), nat
+({"src","dst"} as "addr:port" after NAT, only when rewritten) and notes;
+then {"conntrack": [the conntrack -L lines]}.
+
+--spec FILE reads crafted packets from a text file instead of a capture,
+one per line, e.g.:
+    tcp 198.18.0.2:40000 > 198.18.0.1:22 S seq=1000 mss=1460
+    +1.5s
+    udp 198.18.0.2:5353 > 198.18.0.1:53 len=20
+    icmp 198.18.0.1 > 198.18.0.2 port-unreachable quote=2
+(see gofw's documentation of the spec format for every option).`
+
+// Trace runs "gofw trace ARGS..." and returns the exit code: 0 when every
+// packet was traced, 1 when the rules, the capture or an option could not
+// be used, 2 for a usage error.
+func Trace(args []string, stdout, stderr io.Writer) int {
+	code := 0
+	app := &cli.App{
+		Name:            "gofw trace",
+		Usage:           "which rule decides each packet of a capture, offline",
+		UsageText:       "gofw trace --rules FILE [--local ADDR]... [--iface NAME=ADDR/PREFIX]... [--conntrack-max N] [--conntrack-timeout NAME=SECONDS]... [-o json] (CAPTURE.pcap | --spec FILE)",
+		Description:     traceHelp,
+		HideVersion:     true,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "rules", Usage: "the ruleset, in iptables-save format", Required: true},
+			&cli.StringSliceFlag{Name: "local", Usage: "an address of this host (repeatable)"},
+			&cli.StringSliceFlag{Name: "iface", Usage: "an interface with an address and the prefix it routes: NAME=ADDR/PREFIX (repeatable)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+			&cli.StringFlag{Name: "spec", Usage: "read crafted packets from this spec file instead of a capture"},
+		}, conntrackFlags()...),
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			code = 2
+			return err
+		},
+		Action: func(c *cli.Context) error {
+			code = runTrace(c, stdout, stderr)
+			return nil
+		},
+	}
+	if err := app.Run(append([]string{"gofw trace"}, args...)); err != nil {
+		fmt.Fprintf(stderr, "gofw trace: %v\n", err)
+		if code == 0 {
+			code = 2
+		}
+	}
+	return code
+}
+
+func runTrace(c *cli.Context, stdout, stderr io.Writer) int {
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "gofw trace: "+format+"\n", a...)
+		return code
+	}
+	var o ruleset.TraceOptions
+	switch c.String("output") {
+	case "text":
+	case "json":
+		o.JSON = true
+	default:
+		return fail(2, "-o %q: want text or json", c.String("output"))
+	}
+	for _, s := range c.StringSlice("local") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return fail(2, "--local %q: want an address", s)
+		}
+		o.Local = append(o.Local, a)
+	}
+	for _, s := range c.StringSlice("iface") {
+		i, err := ruleset.ParseTraceIface(s)
+		if err != nil {
+			return fail(2, "%v", err)
+		}
+		o.Ifaces = append(o.Ifaces, i)
+	}
+	cfg, err := conntrackConfig(c, nil)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	o.Conntrack = cfg
+	spec := c.String("spec")
+	if (spec == "") == (c.NArg() != 1) || c.NArg() > 1 {
+		return fail(2, "want one capture file, or --spec FILE (see gofw trace --help)")
+	}
+	rs, err := ruleset.LoadFile(ruleset.New(), c.String("rules"))
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	o.Rules = rs
+	tr, err := ruleset.NewTracer(o)
+	if err != nil {
+		return fail(1, "%s: %v", c.String("rules"), err)
+	}
+	var src ruleset.TraceSource
+	name := spec
+	if spec != "" {
+		pkts, err := packet.ReadSpecFile(spec)
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		src = ruleset.SpecSource(pkts)
+	} else {
+		f, err := os.Open(c.Args().First())
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		defer f.Close()
+		r, err := packet.NewPcapReader(f)
+		if err != nil {
+			return fail(1, "%s: %v", f.Name(), err)
+		}
+		src = ruleset.PcapSource(r)
+		name = f.Name()
+	}
+	if err := tr.Run(src, o.JSON, stdout, stderr); err != nil {
+		return fail(1, "%s: %v", name, err)
+	}
+	return 0
+}
