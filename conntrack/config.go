@@ -102,6 +102,12 @@ type Config struct {
 	// TCPMaxRetrans is nf_conntrack_tcp_max_retrans (0 means 3).
 	TCPMaxRetrans int
 
+	// FTPLoose is nf_conntrack_ftp's loose=1 module parameter: a PORT,
+	// EPRT or 227 naming another host than its sender still creates an
+	// expectation, to that host. The default refuses such "bounce"
+	// requests.
+	FTPLoose bool
+
 	// Acct is nf_conntrack_acct: keep per-direction packet and byte
 	// counters for entries created while it is on.
 	Acct bool

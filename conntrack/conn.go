@@ -50,6 +50,11 @@ type connExt struct {
 	// from (nf_conn_nat's masq_index): the entry dies with the interface
 	// or its address.
 	masqIface string
+	// help is the helper's area (nf_conn_help with the helper's private
+	// data, and nf_conn_seqadj), allocated when a helper is attached,
+	// before confirmation, so that it never appears under a running
+	// packet. Its contents are guarded by Conn.mu.
+	help *helpExt
 }
 
 // Tuple returns the tuple of direction d.
@@ -144,11 +149,24 @@ func (c *Conn) SetHelper(name string) error {
 	if err != nil {
 		return err
 	}
+	c.attachHelper(id)
+	c.setStatus(StatusHelper)
+	return nil
+}
+
+// attachHelper sets the helper of an unconfirmed entry and gives it the
+// helper's area, as nf_ct_helper_ext_add (and, for NAT, the seqadj
+// extension nf_nat_setup_info adds to helper-assisted entries).
+func (c *Conn) attachHelper(id uint8) {
+	if c.ext == nil {
+		c.ext = &connExt{}
+	}
+	if id != 0 && c.ext.help == nil {
+		c.ext.help = &helpExt{}
+	}
 	c.mu.Lock()
 	c.helper = id
 	c.mu.Unlock()
-	c.setStatus(StatusHelper)
-	return nil
 }
 
 // SetReplyTuple replaces the reply tuple of an unconfirmed entry. This is

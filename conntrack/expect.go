@@ -38,9 +38,23 @@ type Expect struct {
 	// Timeout is the expectation's lifetime (FTP, TFTP: 300 s).
 	Timeout time.Duration
 	// Fn, if set, runs on the child right after it is created from this
-	// expectation (the kernel's expectfn; NAT's "follow master", issue
-	// #4, sets the child's reply tuple here).
+	// expectation (the kernel's expectfn), after FollowMaster.
 	Fn func(child *Conn, e *Expect)
+
+	// FollowMaster makes the child NATed like its master when it is
+	// created, as nf_nat_follow_master: its source becomes the address
+	// the master's Dir-opposite tuple is sent to, its destination the
+	// other end of that tuple with port SavedPort, so that a data
+	// connection aimed at the NAT box reaches the real host. NAT helpers
+	// (FTP, TFTP) set it when the master is NATed.
+	FollowMaster bool
+	// Dir is the direction the child will travel, in the master's terms
+	// (the kernel's exp->dir): the opposite of the packet that announced
+	// it.
+	Dir Dir
+	// SavedPort is the port the real host announced, before NAT moved the
+	// expectation to another one (exp->saved_proto).
+	SavedPort uint16
 
 	expires int64
 	id      uint32
@@ -59,8 +73,8 @@ var (
 	// ErrExpectTooMany: the master has too many expectations of this
 	// class and none could be evicted (-EMFILE).
 	ErrExpectTooMany = errors.New("conntrack: too many expectations for this master")
-	// ErrExpectMaster: the master is missing, unconfirmed or dying.
-	ErrExpectMaster = errors.New("conntrack: expectation master is not a live confirmed entry")
+	// ErrExpectMaster: the master is missing or dying.
+	ErrExpectMaster = errors.New("conntrack: expectation master is not a live entry")
 	// ErrExpectMask: the mask wildcards part of the destination.
 	ErrExpectMask = errors.New("conntrack: expectation mask must match the destination exactly")
 )
@@ -124,9 +138,14 @@ func (e *Expect) clashes(o *Expect) bool {
 // maxPerClass expectations of e.Class (0: no limit) the oldest is evicted;
 // past Config.ExpectMax it fails with ErrExpectFull (and logs the kernel's
 // "expectation table full").
+//
+// The master may still be unconfirmed, as the kernel allows: TFTP expects
+// the transfer on the request that creates the master. Such an expectation
+// matches nothing until the master is confirmed, and goes with it if it
+// never is (RemoveExpectsOf, as destroy_conntrack does).
 func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	m := e.Master
-	if m == nil || m.Status()&(StatusConfirmed|StatusDying) != StatusConfirmed {
+	if m == nil || m.Status()&StatusDying != 0 {
 		return ErrExpectMaster
 	}
 	n := 16
@@ -292,12 +311,43 @@ func (t *Table) applyExpectation(c *Conn, now int64) {
 	c.mark.Store(m.mark.Load())
 	if e.Helper != "" {
 		if id, err := helperID(e.Helper); err == nil {
-			c.helper = id
+			c.attachHelper(id)
 		}
 	}
 	t.stats.expectNew.Add(1)
+	if e.FollowMaster {
+		t.followMaster(c, e, now)
+	}
 	if e.Fn != nil {
 		e.Fn(c, e)
+	}
+}
+
+// followMaster is nf_nat_follow_master: NAT the fresh child c the way its
+// master is NATed. Source: the address the master's tuple of the other
+// direction is sent to (the NAT box's address as the peer knows it).
+// Destination: where that tuple comes from, the real host, at the port it
+// announced. Both manips end up done, so the nat table is never walked for
+// the child. A mapping that cannot be made unique leaves the child to fail
+// at confirmation, as in the kernel.
+func (t *Table) followMaster(c *Conn, e *Expect, now int64) {
+	mt := e.Master.tuple[e.Dir^1]
+	r := NATRange{Flags: NATMapIPs}
+	r.MinAddr = mt.DstAddr()
+	r.MaxAddr = r.MinAddr
+	t.SetupNAT(c, &r, ManipSrc, now)
+	r = NATRange{Flags: NATMapIPs | NATProtoSpecified, MinPort: e.SavedPort, MaxPort: e.SavedPort}
+	r.MinAddr = mt.SrcAddr()
+	r.MaxAddr = r.MinAddr
+	t.SetupNAT(c, &r, ManipDst, now)
+}
+
+// RemoveExpectsOf drops every expectation of master m. The engine calls it
+// when a master that expected something before its confirmation is
+// dropped instead (nf_ct_remove_expectations in destroy_conntrack).
+func (t *Table) RemoveExpectsOf(m *Conn, now int64) {
+	if t.expects.count.Load() > 0 {
+		t.removeExpectsOf(m, now)
 	}
 }
 
@@ -372,13 +422,21 @@ type ExpectEntry struct {
 	ID      uint32
 }
 
+// snapshot lists e. The helper shown is the master's, as ctnetlink dumps
+// CTA_EXPECT_HELP_NAME from the master's helper (an FTP data connection
+// is listed helper=ftp though it gets no helper itself); an expectation
+// whose master has none shows the helper it gives its child.
 func (e *Expect) snapshot(now int64) ExpectEntry {
 	left := max(e.expires-now, 0)
+	h := e.Master.Helper()
+	if h == "" {
+		h = e.Helper
+	}
 	return ExpectEntry{
 		Timeout: uint32(left / int64(time.Second)),
 		Tuple:   e.Tuple, Mask: e.Mask,
 		Master: e.Master.tuple[Original], Zone: e.zone(),
-		Class: e.Class, Helper: e.Helper, Flags: e.Flags, ID: e.id,
+		Class: e.Class, Helper: h, Flags: e.Flags, ID: e.id,
 	}
 }
 

@@ -580,8 +580,12 @@ func (t *Table) tcpInWindow(c *Conn, dir Dir, index uint8, seg *Segment) windowR
 	if tc.flags[dir^1]&tcpFlagSACKPerm != 0 && seg.HasSACK && after(seg.SACKEdge, sack) {
 		sack = seg.SACKEdge
 	}
-	// TODO(#4): subtract the NAT helper's sequence offset
-	// (nf_ct_seq_offset of the other direction) from ack and sack.
+	// Take NAT sequence mangling into account: the peer acknowledges the
+	// stream it saw, which a helper may have resized (nf_ct_seq_offset).
+	if off := c.seqOffset(dir^1, ack-1); off != 0 {
+		ack -= uint32(off)
+		sack -= uint32(off)
+	}
 
 	if sender.maxwin == 0 {
 		// First packet seen from this side.
