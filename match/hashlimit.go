@@ -1,12 +1,19 @@
 package match
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gofw/gofw/grammar"
+	"github.com/gofw/gofw/packet"
 )
 
 // hashlimitInfo is the hashlimit match (libxt_hashlimit.c, xt_hashlimit.c),
@@ -99,6 +106,10 @@ type Hashlimit struct {
 
 	mult uint32          // the udata: seconds per unit of the last rate
 	seen map[string]bool // options given, for the final check
+
+	// table is the named table Bind found or created (hashlimit_mt_check's
+	// htable_find_get / htable_create).
+	table atomic.Pointer[hlTable]
 }
 
 // hashlimitFactor is get_factor: the k/m multiplier after a number.
@@ -544,4 +555,478 @@ func (h *Hashlimit) Print(b *strings.Builder, numeric bool) {
 		printHashlimitMode(b, h.Mode, "-")
 	}
 	h.printTail(b, quantum, "")
+}
+
+// The hot path. xt_hashlimit keeps one table per name (and family) in the
+// network namespace; the first rule naming it creates it with its own
+// configuration (htable_create copies the rule's cfg), and every rule
+// naming it afterwards shares it, configuration included. gofw keeps the
+// tables in the engine's Env (Env.Shared), so replacing the ruleset keeps
+// every bucket. Unlike the kernel, which frees a table when its last rule
+// goes, gofw keeps a table for the daemon's lifetime: a rule that comes back
+// under the same name finds its old buckets and the configuration of the
+// rule that first created the table (the kernel gives the same result
+// whenever the old rule is still there when the new one is checked, as in
+// -R and in a restore).
+
+// Credits per jiffy of revision 3 on the virtual 1000 Hz clock: the
+// largest powers of two with a day of credit in 64 bits (CREDITS_PER_JIFFY)
+// and a second of byte credit in 32 bits (CREDITS_PER_JIFFY_BYTES).
+const (
+	hlCreditsPerJiffy      = hashlimitCreditsPerSecond / hz
+	hlCreditsPerJiffyBytes = hashlimitByteCredits / hz
+	hlByteCap              = hashlimitByteCredits // CREDITS_PER_JIFFY_BYTES * HZ
+)
+
+// hlShards is how many independently locked parts a table has, so workers
+// hashing to different flows do not wait for each other (the kernel takes
+// a per-entry lock and the table lock only to insert).
+const (
+	hlShardBits = 5
+	hlShards    = 1 << hlShardBits
+)
+
+// hlGCPerPacket bounds the collection work a packet does on the side.
+const hlGCPerPacket = 2
+
+// hlKey is struct dsthash_dst for IPv4: the masked addresses and the ports
+// the mode selects, zero where it selects nothing.
+type hlKey struct {
+	src, dst     uint32
+	sport, dport uint16
+}
+
+// hlCfg is the table's configuration, struct hashlimit_cfg3 as
+// htable_create copies it from the rule that creates the table, with the
+// times in jiffies and size and max resolved.
+type hlCfg struct {
+	mode             HashlimitMode
+	bytes, rateMatch bool
+	avg, burst       uint64
+	srcMask, dstMask uint8
+	interval         uint32
+	expire, gc       uint64 // jiffies
+	size, max        uint32
+}
+
+// hlEntry is struct dsthash_ent. The kernel overlays the rate-match fields
+// on the token-bucket ones (a union); gofw keeps both, which only matters
+// to a rule whose mode differs from the table's.
+type hlEntry struct {
+	key     hlKey
+	expires uint64 // jiffies
+	prev    uint64 // jiffies of the last recalculation
+
+	credit, creditCap, cost uint64 // token bucket
+
+	interval    uint32 // rate match
+	prevWindow  bool
+	currentRate uint64
+	rate        uint64
+	burst       int64
+
+	older, newer *hlEntry // the shard's list, least recently used first
+}
+
+// hlShard is one part of a table: its entries by key, and the same
+// entries from least to most recently used. Every entry of a table gets
+// the same lifetime on each packet, so least recently used is also
+// soonest to expire, and expired entries are collected from the old end.
+type hlShard struct {
+	mu             sync.Mutex
+	m              map[hlKey]*hlEntry
+	oldest, newest *hlEntry
+	_              [64]byte // keep neighbouring locks off one cache line
+}
+
+// hlTable is struct xt_hashlimit_htable.
+type hlTable struct {
+	cfg    hlCfg
+	seed   uint64
+	count  atomic.Int64  // entries, against cfg.max
+	sweep  atomic.Uint32 // next shard for side collection
+	shards [hlShards]hlShard
+}
+
+// hashlimitDefaultSize is htable_create's default bucket count: a bucket
+// per 128 KiB of memory, 8192 above 1 GiB, at least 16.
+func hashlimitDefaultSize() uint32 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 8192
+	}
+	ram := uint64(si.Totalram) * uint64(si.Unit)
+	if ram > 1<<30 {
+		return 8192
+	}
+	return uint32(max(ram/16384/8, 16))
+}
+
+func newHLTable(h *Hashlimit) *hlTable {
+	c := hlCfg{
+		mode: h.Mode, bytes: h.Bytes, rateMatch: h.RateMatch,
+		avg: h.Avg, burst: h.Burst, srcMask: h.SrcMask, dstMask: h.DstMask,
+		interval: h.Interval, expire: msecsToJiffies(h.Expire), gc: msecsToJiffies(h.GCInterval),
+		size: h.Size, max: h.Max,
+	}
+	if c.size == 0 {
+		c.size = hashlimitDefaultSize()
+	}
+	switch {
+	case c.max == 0:
+		c.max = 8 * c.size
+	case c.max < c.size:
+		c.max = c.size
+	}
+	c.gc = max(c.gc, 1) // Check refuses 0; a table must tick
+	t := &hlTable{cfg: c, seed: rand.Uint64()}
+	for i := range t.shards {
+		t.shards[i].m = map[hlKey]*hlEntry{}
+	}
+	return t
+}
+
+// Bind implements Binder: the rule joins the table of its name, creating
+// it with this rule's configuration if it is the first.
+func (h *Hashlimit) Bind(env *Env) error {
+	t, ok := env.Shared("hashlimit", h.Name, func() any { return newHLTable(h) }).(*hlTable)
+	if !ok {
+		return fmt.Errorf("hashlimit table %q is not a hashlimit table", h.Name)
+	}
+	h.table.Store(t)
+	return nil
+}
+
+// hlMaskl is maskl: the top l bits of a.
+func hlMaskl(a uint32, l uint8) uint32 {
+	if l == 0 {
+		return 0
+	}
+	return a & (^uint32(0) << (32 - l))
+}
+
+// hlPortsOffset is proto_ports_offset: where a protocol keeps the 32 bits
+// hashlimit reads as ports (an SPI for ESP and AH), or -1.
+func hlPortsOffset(proto uint8) int {
+	switch proto {
+	case packet.ProtoTCP, packet.ProtoUDP, packet.ProtoDCCP, packet.ProtoSCTP, packet.ProtoUDPLite, 50: // 50: ESP
+		return 0
+	case 51: // AH
+		return 4
+	}
+	return -1
+}
+
+// key is hashlimit_init_dst for IPv4. The ports are read at the end of
+// the IP header whatever the packet is, as the kernel reads them at
+// par->thoff: a non-first fragment gives the first bytes of its data. ok
+// is false (the kernel's hotdrop) when the datagram is too short for them.
+func (t *hlTable) key(p *packet.Packet) (k hlKey, ok bool) {
+	c := &t.cfg
+	if c.mode&HashDstIP != 0 {
+		a := p.Dst.As4()
+		k.dst = hlMaskl(binary.BigEndian.Uint32(a[:]), c.dstMask)
+	}
+	if c.mode&HashSrcIP != 0 {
+		a := p.Src.As4()
+		k.src = hlMaskl(binary.BigEndian.Uint32(a[:]), c.srcMask)
+	}
+	if c.mode&(HashDstPort|HashSrcPort) == 0 {
+		return k, true
+	}
+	var sport, dport uint16
+	if off := hlPortsOffset(p.Proto); off >= 0 {
+		at := p.HdrLen + off
+		if at < 0 || at+4 > len(p.Data) {
+			return k, false
+		}
+		sport = binary.BigEndian.Uint16(p.Data[at:])
+		dport = binary.BigEndian.Uint16(p.Data[at+2:])
+	}
+	if c.mode&HashSrcPort != 0 {
+		k.sport = sport
+	}
+	if c.mode&HashDstPort != 0 {
+		k.dport = dport
+	}
+	return k, true
+}
+
+func (t *hlTable) shardOf(k hlKey) *hlShard {
+	h := (uint64(k.src)<<32 | uint64(k.dst)) ^ t.seed
+	h ^= uint64(k.sport)<<16 | uint64(k.dport)
+	h *= 0x9e3779b97f4a7c15
+	return &t.shards[h>>(64-hlShardBits)]
+}
+
+// collectible reports whether the kernel's collector would have freed e by
+// now: it runs every gc_interval and frees the entries whose expiry has
+// come (select_gc), so an expired entry stays usable until the next run.
+// gofw's runs fall on the multiples of the interval on the engine clock.
+func (t *hlTable) collectible(e *hlEntry, now uint64) bool {
+	g := t.cfg.gc
+	run := (e.expires + g - 1) / g * g
+	return !timeAfter(run, now)
+}
+
+func (s *hlShard) unlink(e *hlEntry) {
+	if e.older != nil {
+		e.older.newer = e.newer
+	} else {
+		s.oldest = e.newer
+	}
+	if e.newer != nil {
+		e.newer.older = e.older
+	} else {
+		s.newest = e.older
+	}
+	e.older, e.newer = nil, nil
+}
+
+func (s *hlShard) push(e *hlEntry) {
+	e.older = s.newest
+	if s.newest != nil {
+		s.newest.newer = e
+	} else {
+		s.oldest = e
+	}
+	s.newest = e
+}
+
+// remove is dsthash_free.
+func (s *hlShard) remove(t *hlTable, e *hlEntry) {
+	s.unlink(e)
+	delete(s.m, e.key)
+	t.count.Add(-1)
+}
+
+// collect frees up to n collectible entries from the old end (n < 0: all
+// of them). The caller holds s.mu.
+func (s *hlShard) collect(t *hlTable, now uint64, n int) {
+	for e := s.oldest; e != nil && n != 0 && t.collectible(e, now); e = s.oldest {
+		s.remove(t, e)
+		n--
+	}
+}
+
+// sideCollect does a little of the collector's work in another shard, if
+// nobody holds it, so that idle shards are emptied without a sweep that
+// stops the world.
+func (t *hlTable) sideCollect(now uint64) {
+	s := &t.shards[t.sweep.Add(1)%hlShards]
+	if s.mu.TryLock() {
+		s.collect(t, now, hlGCPerPacket)
+		s.mu.Unlock()
+	}
+}
+
+// reserve takes a place for a new entry, after collecting everything the
+// kernel's collector would have freed by now if the table is full. It
+// reports false when the table is at htable-max, where dsthash_alloc_init
+// refuses the entry. The caller holds no shard lock.
+func (t *hlTable) reserve(now uint64) bool {
+	max := int64(t.cfg.max)
+	for swept := false; ; {
+		c := t.count.Load()
+		if c < max {
+			if t.count.CompareAndSwap(c, c+1) {
+				return true
+			}
+			continue
+		}
+		if swept {
+			return false
+		}
+		for i := range t.shards {
+			s := &t.shards[i]
+			s.mu.Lock()
+			s.collect(t, now, -1)
+			s.mu.Unlock()
+		}
+		swept = true
+	}
+}
+
+// user2rate and user2rate_bytes: a rate-match rate per second from a cost.
+func hlUserToRate(user uint64) uint64 {
+	if user == 0 {
+		return 0
+	}
+	return hashlimitScale / user
+}
+
+func hlUserToRateBytes(user uint32) uint64 {
+	r := uint64(math.MaxUint32)
+	if user != 0 {
+		r = math.MaxUint32 / uint64(user)
+	}
+	return (r - 1) << hashlimitByteShift
+}
+
+// hlUserToCreditsBytes is user2credits_byte.
+func hlUserToCreditsBytes(user uint32) uint64 {
+	return uint64(uint32(uint64(user) * hashlimitByteCredits >> 32))
+}
+
+// init is rateinfo_init, from the table's configuration.
+func (t *hlTable) init(e *hlEntry, now uint64) {
+	c := &t.cfg
+	e.prev = now
+	switch {
+	case c.rateMatch:
+		e.prevWindow, e.currentRate = false, 0
+		if c.bytes {
+			e.rate = hlUserToRateBytes(uint32(c.avg))
+			e.burst = int64(e.rate)
+			if c.burst != 0 {
+				e.burst = int64(c.burst * e.rate)
+			}
+		} else {
+			e.rate = hlUserToRate(c.avg)
+			e.burst = int64(c.burst + e.rate)
+		}
+		e.interval = c.interval
+	case c.bytes:
+		e.credit = hlByteCap
+		e.cost = hlUserToCreditsBytes(uint32(c.avg))
+		e.creditCap = c.burst
+	default:
+		e.credit = hashlimitCredits(c.avg * c.burst)
+		e.cost = hashlimitCredits(c.avg)
+		e.creditCap = e.credit
+	}
+}
+
+// recalc is rateinfo_recalc: refill the bucket for the jiffies since the
+// last packet (in 64 bits that wrap, as the kernel's), or close a
+// rate-match window. A packet stamped before the last one (another
+// worker's clock) changes nothing, as a jiffy difference of 0 does.
+func (t *hlTable) recalc(e *hlEntry, now uint64) {
+	if !timeAfter(now, e.prev) {
+		return
+	}
+	delta := now - e.prev
+	c := &t.cfg
+	if c.rateMatch {
+		interval := uint64(e.interval) * hz
+		if delta < interval {
+			return
+		}
+		e.prev = now
+		e.prevWindow = e.currentRate*interval > delta*e.rate
+		e.currentRate = 0
+		return
+	}
+	e.prev = now
+	limit := e.creditCap
+	if c.bytes {
+		old := e.credit
+		e.credit += hlCreditsPerJiffyBytes * delta
+		limit = hlByteCap
+		if old >= e.credit { // wrapped
+			e.credit = limit
+			return
+		}
+	} else {
+		e.credit += delta * hlCreditsPerJiffy
+	}
+	if e.credit > limit {
+		e.credit = limit
+	}
+}
+
+// byteCost is hashlimit_byte_cost: the cost of a packet of n bytes in
+// 16-byte chunks, capped at a second of credit; an empty bucket is
+// refilled from the burst count while it lasts.
+func (e *hlEntry) byteCost(n int) uint64 {
+	cost := uint64(uint32(n)>>hashlimitByteShift+1) * e.cost
+	cost = min(cost, hlByteCap)
+	if e.credit < cost && e.creditCap != 0 {
+		e.creditCap--
+		e.credit = hlByteCap
+	}
+	return uint64(uint32(cost))
+}
+
+// Match implements Matcher as hashlimit_mt_common does: find (or create)
+// the packet's entry, push its expiry forward, refill it, and compare
+// the packet's cost with its credit, or its rate with the window's in
+// rate-match mode. A packet whose entry cannot be created because the
+// table is at htable-max is dropped (hotdrop), as in the kernel. The
+// entry's key, refill and expiry follow the table's configuration; the
+// cost, the mode of comparison and the inversion follow the rule's.
+//
+// Called for every packet; a packet of an existing entry does not
+// allocate.
+func (h *Hashlimit) Match(p *packet.Packet) bool {
+	t := h.table.Load()
+	if t == nil || p.Family != 4 {
+		return false
+	}
+	k, ok := t.key(p)
+	if !ok {
+		p.Hotdrop = true
+		return false
+	}
+	now := jiffies(p.Now)
+	t.sideCollect(now)
+	s := t.shardOf(k)
+	s.mu.Lock()
+	s.collect(t, now, hlGCPerPacket)
+	e := s.m[k]
+	if e != nil && t.collectible(e, now) {
+		s.remove(t, e)
+		e = nil
+	}
+	if e == nil {
+		s.mu.Unlock()
+		if !t.reserve(now) {
+			p.Hotdrop = true
+			return false
+		}
+		s.mu.Lock()
+		if e = s.m[k]; e != nil {
+			// Another worker created it meanwhile (the kernel's race
+			// in dsthash_alloc_init): use that one.
+			t.count.Add(-1)
+		}
+	}
+	if e == nil {
+		e = &hlEntry{key: k}
+		s.m[k] = e
+		s.push(e)
+		e.expires = now + t.cfg.expire
+		t.init(e, now)
+	} else {
+		e.expires = now + t.cfg.expire
+		t.recalc(e, now)
+		s.unlink(e)
+		s.push(e)
+	}
+	ok = h.pass(e, len(p.Data))
+	s.mu.Unlock()
+	return ok
+}
+
+// pass is the end of hashlimit_mt_common: under the limit means a match,
+// unless the rule is --hashlimit-above (XT_HASHLIMIT_INVERT).
+func (h *Hashlimit) pass(e *hlEntry, n int) bool {
+	if h.RateMatch {
+		cost := uint64(1)
+		if h.Bytes {
+			cost = uint64(n)
+		}
+		e.currentRate += cost
+		under := !e.prevWindow && e.currentRate <= uint64(e.burst)
+		return under != h.Above
+	}
+	cost := e.cost
+	if h.Bytes {
+		cost = e.byteCost(n)
+	}
+	if e.credit >= cost {
+		e.credit -= cost
+		return !h.Above
+	}
+	return h.Above
 }

@@ -1,8 +1,16 @@
 package match
 
 import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/gofw/gofw/packet"
 )
 
 var hashlimitRows = []rlRow{
@@ -189,5 +197,233 @@ func TestHashlimitUnits(t *testing.T) {
 			t.Errorf("%s:\n got avg %d burst %d expire %d interval %d bytes %v rate-match %v\nwant avg %d burst %d expire %d interval %d bytes %v rate-match %v",
 				c.rule, h.Avg, h.Burst, h.Expire, h.Interval, h.Bytes, h.RateMatch, c.avg, c.burst, c.expire, c.interval, c.bytes, c.rmatch)
 		}
+	}
+}
+
+// TestHashlimitMatch drives xt_hashlimit's buckets: one per key the mode
+// and masks make, refilled at the rate, expired by the collector.
+func TestHashlimitMatch(t *testing.T) {
+	const a, a2, b = "198.18.0.1", "198.18.0.77", "198.18.1.1"
+	udp := func(src string, sport, dport uint16) func(*testing.T) *packet.Packet {
+		return func(t *testing.T) *packet.Packet { return stUDP(t, src, sport, "198.18.2.2", dport, nil) }
+	}
+	type flow struct {
+		mk    func(*testing.T) *packet.Packet
+		steps []stStep
+	}
+	for _, c := range []struct {
+		name  string
+		rule  string
+		flows []flow // run one after the other against one table
+	}{
+		// Per source: each address has its own burst.
+		{"srcip", "--hashlimit-upto 1/sec --hashlimit-burst 2 --hashlimit-mode srcip", []flow{
+			{udp(a, 1, 53), []stStep{{0, 3, 2}}},
+			{udp(b, 1, 53), []stStep{{0, 3, 2}}},
+			{udp(a, 1, 53), []stStep{{999 * time.Millisecond, 1, 0}, {time.Second, 2, 1}}},
+		}},
+		// Above inverts: the packets over the limit match.
+		{"above", "--hashlimit-above 1/sec --hashlimit-burst 2 --hashlimit-mode srcip", []flow{
+			{udp(a, 1, 53), []stStep{{0, 5, 3}}},
+		}},
+		// No mode: every packet shares one bucket.
+		{"no mode", "--hashlimit-upto 1/sec --hashlimit-burst 2", []flow{
+			{udp(a, 1, 53), []stStep{{0, 1, 1}}},
+			{udp(b, 2, 80), []stStep{{0, 2, 1}}},
+		}},
+		// A /24 source mask groups a and a2, not b.
+		{"srcmask", "--hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip --hashlimit-srcmask 24", []flow{
+			{udp(a, 1, 53), []stStep{{0, 1, 1}}},
+			{udp(a2, 1, 53), []stStep{{0, 1, 0}}},
+			{udp(b, 1, 53), []stStep{{0, 1, 1}}},
+		}},
+		// Ports: dstport alone ignores the source.
+		{"dstport", "--hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode dstport", []flow{
+			{udp(a, 1, 53), []stStep{{0, 1, 1}}},
+			{udp(b, 2, 53), []stStep{{0, 1, 0}}},
+			{udp(a, 1, 80), []stStep{{0, 1, 1}}},
+		}},
+		{"srcip,srcport", "--hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip,srcport", []flow{
+			{udp(a, 1, 53), []stStep{{0, 1, 1}}},
+			{udp(a, 2, 53), []stStep{{0, 1, 1}}},
+			{udp(a, 1, 80), []stStep{{0, 1, 0}}},
+		}},
+		// Expiry: an entry idle past htable-expire lives on until the
+		// collector's next run (every gcinterval), then a new one starts
+		// with a full burst.
+		{"expire gc 4s", "--hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip --hashlimit-htable-expire 10000 --hashlimit-htable-gcinterval 4000", []flow{
+			{udp(a, 1, 53), []stStep{{0, 2, 1}, {11 * time.Second, 1, 0}, {24 * time.Second, 1, 1}}},
+		}},
+		{"expire gc 1s", "--hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip --hashlimit-htable-expire 10000 --hashlimit-htable-gcinterval 1000", []flow{
+			{udp(a, 1, 53), []stStep{{0, 2, 1}, {9999 * time.Millisecond, 1, 0}, {20 * time.Second, 1, 1}}},
+		}},
+		// A packet just before the collector's run keeps the entry (and
+		// pushes its expiry on).
+		{"expire gc 1s late", "--hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip --hashlimit-htable-expire 10000 --hashlimit-htable-gcinterval 1000", []flow{
+			{udp(a, 1, 53), []stStep{{0, 2, 1}, {9999 * time.Millisecond, 1, 0}, {19999 * time.Millisecond, 1, 0}, {20 * time.Second, 1, 0}}},
+		}},
+		// Bytes: 1000-byte datagrams against 1kb/s with a 2kb burst: a
+		// second of credit plus two refills from the burst, then 939
+		// jiffies for the next 63 chunks.
+		{"bytes", "--hashlimit-upto 1kb/s --hashlimit-burst 2kb --hashlimit-mode srcip", []flow{
+			{func(t *testing.T) *packet.Packet { return stUDP(t, a, 1, "198.18.2.2", 53, make([]byte, 972)) },
+				[]stStep{{0, 5, 3}, {938 * time.Millisecond, 1, 0}, {939 * time.Millisecond, 1, 1}}},
+		}},
+		// Rate match: 5/sec with burst 2 allows 7 in a window; a window
+		// over the rate closes the next one. (The default expiry, 1 s
+		// for a rate per second, would let the collector free the entry
+		// at the window's end.)
+		{"rate-match", "--hashlimit-upto 5/sec --hashlimit-burst 2 --hashlimit-mode srcip --hashlimit-rate-match --hashlimit-htable-expire 10000", []flow{
+			{udp(a, 1, 53), []stStep{{0, 8, 7}, {time.Second, 1, 0}, {2 * time.Second, 3, 3}}},
+		}},
+	} {
+		m := stMatch(t, &Env{}, "-m hashlimit "+c.rule+" --hashlimit-name "+strings.ReplaceAll(c.name, " ", "_"))
+		for i, f := range c.flows {
+			runSteps(t, fmt.Sprintf("%s flow %d", c.name, i), m, func() *packet.Packet { return f.mk(t) }, f.steps)
+		}
+	}
+}
+
+// TestHashlimitFull: at htable-max a new key's packet is dropped (the
+// kernel's hotdrop when dsthash_alloc_init refuses), known keys go on, and
+// entries the collector would have freed make room again.
+func TestHashlimitFull(t *testing.T) {
+	m := stMatch(t, &Env{}, "-m hashlimit --hashlimit-upto 1/sec --hashlimit-mode srcip --hashlimit-name full --hashlimit-htable-size 4 --hashlimit-htable-max 4 --hashlimit-htable-expire 2000")
+	src := func(i int) string { return fmt.Sprintf("198.18.0.%d", i) }
+	for _, c := range []struct {
+		at      time.Duration
+		src     int
+		match   bool
+		hotdrop bool
+	}{
+		{0, 1, true, false}, {0, 2, true, false}, {0, 3, true, false}, {0, 4, true, false},
+		{0, 5, false, true},                       // table full
+		{time.Second, 1, true, false},             // a known key still works
+		{1500 * time.Millisecond, 5, false, true}, // nothing collectible yet
+		{2 * time.Second, 5, true, false},         // 2..4 expired at 2 s and were collected at 2 s
+		{2 * time.Second, 6, true, false},
+		{2 * time.Second, 7, true, false},
+		{2 * time.Second, 8, false, true}, // 1 (refreshed at 1 s), 5, 6, 7
+	} {
+		p := at(stUDP(t, src(c.src), 1, "198.18.2.2", 53, nil), stEpoch+c.at)
+		if got := m.Match(p); got != c.match || p.Hotdrop != c.hotdrop {
+			t.Errorf("+%v from %s: match %v hotdrop %v, want %v %v", c.at, src(c.src), got, p.Hotdrop, c.match, c.hotdrop)
+		}
+	}
+	if n := m.(*Hashlimit).table.Load().count.Load(); n != 4 {
+		t.Errorf("table holds %d entries, want 4", n)
+	}
+}
+
+// TestHashlimitPorts: ports are read at the end of the IP header whatever
+// the packet: a fragment's first bytes stand in for them, and a datagram
+// too short to hold them is dropped.
+func TestHashlimitPorts(t *testing.T) {
+	frag := func(data []byte) *packet.Packet {
+		return stDecode(t, packet.BuildIP(netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.2.2"), packet.ProtoUDP, data, packet.WithFrag(100, false)))
+	}
+	m := stMatch(t, &Env{}, "-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode dstport --hashlimit-name ports")
+	if !m.Match(at(stUDP(t, "198.18.0.1", 7, "198.18.2.2", 53, nil), stEpoch)) {
+		t.Fatal("first packet to port 53 did not match")
+	}
+	// A fragment whose data starts with 00 07 00 35 reads as port 53.
+	if p := at(frag([]byte{0, 7, 0, 53, 1, 2, 3, 4}), stEpoch); m.Match(p) || p.Hotdrop {
+		t.Errorf("fragment read as port 53: match %v hotdrop %v, want false false", m.Match(p), p.Hotdrop)
+	}
+	if p := at(frag([]byte{0, 7, 0, 54, 1, 2, 3, 4}), stEpoch); !m.Match(p) {
+		t.Error("fragment read as port 54 did not get its own bucket")
+	}
+	if p := at(frag([]byte{0, 7}), stEpoch); m.Match(p) || !p.Hotdrop {
+		t.Errorf("two-byte fragment: match %v hotdrop %v, want false true", false, p.Hotdrop)
+	}
+	// ICMP has no ports: all of it is one key.
+	icmp := func(id uint16) *packet.Packet {
+		return stDecode(t, packet.BuildICMP(netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.2.2"), 8, 0, id, 1, nil))
+	}
+	if !m.Match(at(icmp(1), stEpoch)) || m.Match(at(icmp(2), stEpoch)) {
+		t.Error("ICMP packets did not share the port-0 bucket")
+	}
+}
+
+// TestHashlimitShared: rules naming one table share its buckets and the
+// configuration of the rule that created it; a table is per engine.
+func TestHashlimitShared(t *testing.T) {
+	env := &Env{}
+	first := stMatch(t, env, "-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip --hashlimit-name web")
+	second := stMatch(t, env, "-m hashlimit --hashlimit-upto 100/sec --hashlimit-burst 50 --hashlimit-mode dstip --hashlimit-name web")
+	other := stMatch(t, &Env{}, "-m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 --hashlimit-mode srcip --hashlimit-name web")
+	p := func() *packet.Packet { return at(stUDP(t, "198.18.0.1", 1, "198.18.2.2", 53, nil), stEpoch) }
+	if !first.Match(p()) {
+		t.Fatal("first packet did not match")
+	}
+	if second.Match(p()) {
+		t.Error("a second rule on the same table got a fresh bucket (or its own rate)")
+	}
+	if !other.Match(p()) {
+		t.Error("a table of another engine shared buckets")
+	}
+	// Binding again (a ruleset swap) keeps the table and its buckets.
+	if err := first.(*Hashlimit).Bind(env); err != nil || first.Match(p()) {
+		t.Errorf("rebinding lost the bucket: %v", err)
+	}
+}
+
+// TestHashlimitAllocs: a packet of an existing bucket allocates nothing.
+func TestHashlimitAllocs(t *testing.T) {
+	for _, rule := range []string{
+		"--hashlimit-upto 100/sec --hashlimit-mode srcip,dstport",
+		"--hashlimit-upto 100kb/s --hashlimit-mode dstip",
+		"--hashlimit-upto 100/sec --hashlimit-mode srcip --hashlimit-rate-match",
+	} {
+		m := stMatch(t, &Env{}, "-m hashlimit "+rule+" --hashlimit-name allocs")
+		p := stUDP(t, "198.18.0.1", 1, "198.18.2.2", 53, nil)
+		var now time.Duration
+		m.Match(at(p, stEpoch))
+		if n := testing.AllocsPerRun(1000, func() {
+			now += time.Millisecond
+			m.Match(at(p, stEpoch+now))
+		}); n != 0 {
+			t.Errorf("%s: Match allocates %v times per packet", rule, n)
+		}
+	}
+}
+
+// TestHashlimitConcurrent: workers racing on shared buckets pass exactly
+// each key's burst, and churn through a small table keeps its count right
+// (run with -race).
+func TestHashlimitConcurrent(t *testing.T) {
+	m := stMatch(t, &Env{}, "-m hashlimit --hashlimit-upto 1/hour --hashlimit-burst 20 --hashlimit-mode srcip --hashlimit-name conc")
+	churn := stMatch(t, &Env{}, "-m hashlimit --hashlimit-upto 1/sec --hashlimit-mode srcip,srcport --hashlimit-name churn --hashlimit-htable-size 16 --hashlimit-htable-max 64 --hashlimit-htable-expire 5 --hashlimit-htable-gcinterval 1")
+	const workers, per, keys = 8, 500, 4
+	var passed [keys]atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := w % keys
+			p := stUDP(t, fmt.Sprintf("198.18.0.%d", k+1), 1, "198.18.2.2", 53, nil)
+			for i := range per {
+				if m.Match(at(p, stEpoch+time.Duration(i)*time.Millisecond)) {
+					passed[k].Add(1)
+				}
+				q := at(stUDP(t, fmt.Sprintf("198.18.1.%d", w), uint16(i), "198.18.2.2", 53, nil), stEpoch+time.Duration(i)*time.Millisecond)
+				churn.Match(q)
+			}
+		}()
+	}
+	wg.Wait()
+	for k := range keys {
+		if got := passed[k].Load(); got != 20 {
+			t.Errorf("key %d: %d passed, want the burst of 20", k, got)
+		}
+	}
+	tab := churn.(*Hashlimit).table.Load()
+	n := 0
+	for i := range tab.shards {
+		n += len(tab.shards[i].m)
+	}
+	if c := tab.count.Load(); c != int64(n) || c > 64 {
+		t.Errorf("count %d, entries %d, max 64", c, n)
 	}
 }
