@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
 )
 
 // nflogInfo is the NFLOG target (libxt_NFLOG.c, xt_NFLOG.c): hand the
@@ -50,6 +51,8 @@ type NFLog struct {
 	Prefix    string
 
 	seen given
+	sink logSink
+	head string // "NFLOG group=N ", made by Bind
 }
 
 // Parse implements Target.
@@ -125,3 +128,41 @@ func (t *NFLog) Save(b *strings.Builder) { t.write(b, "--") }
 
 // Print implements Target: the same words without dashes (nflog_print).
 func (t *NFLog) Print(b *strings.Builder, numeric bool) { t.write(b, "") }
+
+// nflogFlags are the flags nf_log_syslog.c's dump_ipv4_packet uses for a
+// logger call that is not NF_LOG_TYPE_LOG (NF_LOG_DEFAULT_MASK: TCP
+// sequence and options, IP options, UID); its dump_mac_header then uses
+// none, so no --log-macdecode form.
+const nflogFlags = LogTCPSequence | LogTCPOptions | LogIPOptions | LogUID
+
+// nflogLevel is the level NFLOG lines go to Env.LogRecord with: LOG_NOTICE,
+// nf_log.c's default_loginfo level, since NFLOG has none of its own.
+const nflogLevel = 5
+
+// Bind implements match.Binder: the rule logs to the engine's sink.
+func (t *NFLog) Bind(env *match.Env) error {
+	t.sink.bind(env)
+	t.head = "NFLOG group=" + strconv.Itoa(int(t.Group)) + " "
+	return nil
+}
+
+// Do implements Doer. xt_NFLOG.c nflog_tg hands the packet to the
+// nfnetlink_log listeners of the group and continues. gofw cannot feed a
+// kernel NFLOG group: nfnetlink_log groups are filled by the kernel's own
+// nf_log_packet calls, and there is no netlink message with which a user
+// space program injects a packet into one (ulogd and other listeners only
+// receive). So gofw writes a line to its log instead: "NFLOG group=N ",
+// the prefix, then what nf_log_syslog.c would print for the packet with
+// NF_LOG_DEFAULT_MASK (the flags it uses for a non-LOG logger call). The
+// line goes to Env.LogRecord at LOG_NOTICE, or to Env.Log.
+// --nflog-size, --nflog-range and --nflog-threshold govern how much of the
+// packet nfnetlink_log copies and how it batches messages; a text line
+// carries no payload and is written at once, so they change nothing in
+// it. Called for every packet that reaches the rule; it does not allocate
+// when the sink is Env.LogRecord.
+func (t *NFLog) Do(p *packet.Packet) Verdict {
+	if p.Family == 4 {
+		t.sink.deliver(p, nflogLevel, t.head, t.Prefix, nflogFlags, 0)
+	}
+	return Continue
+}
