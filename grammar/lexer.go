@@ -269,7 +269,15 @@ func (l *argLexer) run() error {
 					if err == nil {
 						l.exts = append(l.exts, opts)
 						l.protoLoaded = true
+						// A "!" already read negates the option, not the
+						// load: iptables keeps its invert flag across the
+						// reparse ("-p tcp ! --syn").
+						var bang []lexer.Token
+						if n := len(l.toks); n > 0 && l.toks[n-1].Type == tokBang {
+							bang, l.toks = append(bang, l.toks[n-1]), l.toks[:n-1]
+						}
 						l.emit(tokLoad, "m\x00"+pm, i)
+						l.toks = append(l.toks, bang...)
 						i--
 						continue
 					}
