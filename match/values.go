@@ -334,32 +334,73 @@ func MaskLen(m netip.Addr) int {
 	return n
 }
 
-// ParseAddrMask parses "ADDR[/LEN|/MASK]" as iptables' -s does, returning
-// the address with the mask applied. Host names are not resolved: gofw
-// refuses them rather than depend on DNS at load time.
+// ParseAddrMask parses "ADDR[/LEN|/MASK]" as iptables' -s does (one item of
+// xtables_ipparse_multiple), returning the address with the mask applied:
+// the mask after the last "/" is a dotted mask or a length 0-32 (strtoul base
+// 0, so "0x10" is 16); with a zero mask the address is ignored ("any/0"); the
+// address is xtables_numeric_to_ipaddr's dotted form, short forms completed
+// with zeros ("198.18" is 198.18.0.0), else a number getaddrinfo takes without
+// a lookup (XtInetAton). Host names are not resolved: gofw refuses them rather
+// than depend on DNS at load time.
 func ParseAddrMask(s string) (addr, mask netip.Addr, err error) {
-	as, ms, hasMask := strings.Cut(s, "/")
+	if len(s) > 255 {
+		return addr, mask, grammar.Paramf("Hostname too long")
+	}
+	as, ms, hasMask := s, "", false
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		as, ms, hasMask = s[:i], s[i+1:], true
+	}
 	mask = MaskFromLen(32)
 	if hasMask {
-		if strings.Contains(ms, ".") {
-			m, ok := ParseAddr(ms)
-			if !ok {
-				return addr, mask, grammar.Paramf("host/network `%s' not found", ms)
-			}
+		if m, ok := xtNumericToIPAddr(ms, true); ok {
 			mask = m
-		} else {
-			n, ok := ParseUint(ms, 0, 32)
-			if !ok || strings.HasPrefix(ms, "0x") {
-				return addr, mask, grammar.Paramf("invalid mask `%s' specified", ms)
-			}
+		} else if n, ok := XtUint(ms, 0, 32); ok {
 			mask = MaskFromLen(int(n))
+		} else {
+			return addr, mask, grammar.Paramf("invalid mask `%s' specified", ms)
 		}
 	}
-	a, ok := ParseAddr(as)
+	if mask.As4() == [4]byte{} {
+		as = "0.0.0.0"
+	}
+	a, ok := xtNumericToIPAddr(as, false)
 	if !ok {
-		return addr, mask, grammar.Paramf("host/network `%s' not found", as)
+		v, ok := XtInetAton(as)
+		if !ok {
+			return addr, mask, grammar.Paramf("host/network `%s' not found", as)
+		}
+		a = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 	}
 	return And(a, mask), mask, nil
+}
+
+// xtNumericToIPAddr is libxtables' __numeric_to_ipaddr: up to four dot
+// separated numbers 0-255 (strtoul base 0) in the first 19 bytes of s; an
+// address with fewer parts is completed with zeros, a mask is not.
+func xtNumericToIPAddr(s string, isMask bool) (netip.Addr, bool) {
+	if len(s) > 19 {
+		s = s[:19]
+	}
+	var b [4]byte
+	for i := 0; i < 4; i++ {
+		part, rest, more := strings.Cut(s, ".")
+		if i == 3 {
+			part, more = s, false
+		}
+		if !more && i < 3 && isMask {
+			return netip.Addr{}, false
+		}
+		v, ok := XtUint(part, 0, 255)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		b[i] = byte(v)
+		if !more {
+			break
+		}
+		s = rest
+	}
+	return netip.AddrFrom4(b), true
 }
 
 // And masks an IPv4 address.
