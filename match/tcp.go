@@ -50,6 +50,9 @@ var tcpFlagNames = []struct {
 func parseTCPFlags(s string) (uint8, error) {
 	var v uint8
 	for _, f := range strings.Split(s, ",") {
+		if f == "" {
+			continue // parse_tcp_flag splits with strtok, which skips empty words
+		}
 		found := false
 		for _, n := range tcpFlagNames {
 			if strings.EqualFold(f, n.name) {
@@ -125,7 +128,7 @@ func (t *TCP) Parse(a *Arg) error {
 	case "tcp-option":
 		v, ok := ParseUint(a.Value, 1, 255)
 		if !ok {
-			return grammar.Paramf("Bad TCP option `%s'", a.Value)
+			return grammar.Paramf("Bad TCP option \"%s\"", a.Value)
 		}
 		t.Option, t.InvOption = uint8(v), a.Inv
 	}
