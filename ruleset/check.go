@@ -115,6 +115,21 @@ func checkRule(t *Table, r *Rule, hooks packet.HookMask) error {
 				return err
 			}
 		}
+		if c, ok := r.Target.(matchesChecker); ok {
+			ms := make([]match.Match, len(r.Matches))
+			for i, m := range r.Matches {
+				ms[i] = m.M
+			}
+			if err := c.CheckMatches(ms); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// matchesChecker is a target whose kernel check also looks at the rule's
+// matches, as xt_TCPMSS's tcpmss_tg4_check walks them for a SYN match.
+type matchesChecker interface {
+	CheckMatches(ms []match.Match) error
 }
