@@ -641,10 +641,14 @@ type hlShard struct {
 
 // hlTable is struct xt_hashlimit_htable.
 type hlTable struct {
-	cfg    hlCfg
-	seed   uint64
-	count  atomic.Int64  // entries, against cfg.max
-	sweep  atomic.Uint32 // next shard for side collection
+	cfg   hlCfg
+	seed  uint64
+	count atomic.Int64  // entries, against cfg.max
+	sweep atomic.Uint32 // next shard for side collection
+	// swept is 1 + the collector run (now / gc) after which the whole
+	// table was last swept: nothing becomes collectible before the next
+	// run, so a full table is swept at most once per run.
+	swept  atomic.Uint64
 	shards [hlShards]hlShard
 }
 
@@ -834,7 +838,8 @@ func (t *hlTable) reserve(now uint64) bool {
 			}
 			continue
 		}
-		if swept {
+		run := now/t.cfg.gc + 1
+		if swept || t.swept.Load() == run {
 			return false
 		}
 		for i := range t.shards {
@@ -843,6 +848,7 @@ func (t *hlTable) reserve(now uint64) bool {
 			s.collect(t, now, -1)
 			s.mu.Unlock()
 		}
+		t.swept.Store(run)
 		swept = true
 	}
 }
