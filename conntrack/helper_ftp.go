@@ -75,7 +75,7 @@ var ftpSearch = [2][2]struct {
 		{FTPEprt, ' ', '\r'},
 	},
 	Reply: {
-		{FTPPasv, 0, 0},      // RFC 1123: scan to the first digit, any terminator
+		{FTPPasv, 0, 0},     // RFC 1123: scan to the first digit, any terminator
 		{FTPEpsv, '(', ')'}, // numbers right after the first '('
 	},
 }
