@@ -453,6 +453,38 @@ func (e *Engine) track(p *packet.Packet) target.Verdict {
 	return target.Accept
 }
 
+// Reattach finds the entry of a packet that reached a later hook without
+// the record of its first one (gofwd restarted while it was queued, or the
+// record expired): the confirmed entry its tuple belongs to, classified as
+// resolve_normal_ct would, without running the protocol tracker again. A
+// packet whose entry cannot be found stays INVALID.
+func (e *Engine) Reattach(p *packet.Packet) {
+	p.Conn, p.CtInfo = nil, conntrack.Invalid
+	if e.CT == nil || p.NoTrack {
+		return
+	}
+	var seg conntrack.Segment
+	makeSegment(p, &seg, false)
+	if seg.Malformed {
+		return
+	}
+	c, dir := e.CT.Lookup(seg.Tuple, p.Zone, p.Now)
+	if c == nil {
+		return
+	}
+	p.Conn = c
+	switch st := c.Status(); {
+	case dir == conntrack.Reply:
+		p.CtInfo = conntrack.EstablishedReply
+	case st&conntrack.StatusSeenReply != 0:
+		p.CtInfo = conntrack.Established
+	case st&conntrack.StatusExpected != 0:
+		p.CtInfo = conntrack.Related
+	default:
+		p.CtInfo = conntrack.New
+	}
+}
+
 // confirm is the last stage of INPUT and POSTROUTING.
 func (e *Engine) confirm(p *packet.Packet) target.Verdict {
 	if e.CT == nil || p.Conn == nil {

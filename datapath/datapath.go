@@ -1,0 +1,272 @@
+// Package datapath connects gofw's engine to the kernel: it installs the
+// divert rules (divert.go), reads the NFQUEUE queues, runs each packet to
+// completion through ruleset.Engine at the hook the kernel queued it from,
+// and returns the verdict with the rewritten packet and mark. It keeps the
+// host's interfaces current (links.go), carries each packet's conntrack
+// entry from hook to hook (inflight.go) and sends the answers of REJECT
+// (reject.go).
+//
+// One goroutine reads each queue and runs every packet to completion: no
+// hand-off channel, no goroutine per packet. More throughput comes from
+// more queues (--queue-balance), not from more goroutines per queue.
+package datapath
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofw/gofw/conntrack"
+	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/ruleset"
+	"github.com/gofw/gofw/target"
+)
+
+// Config configures a Datapath.
+type Config struct {
+	// Queue is the first NFQUEUE number, Queues how many queues (and
+	// reader goroutines) to use.
+	Queue, Queues uint16
+	// QueueLen is the kernel's queue length per queue (0: 4096).
+	QueueLen uint32
+	// FailOpen lets packets pass when gofwd cannot take them: no
+	// reader (--queue-bypass) or a full queue (NFQA_CFG_F_FAIL_OPEN).
+	FailOpen bool
+	// Logf receives operational messages.
+	Logf func(format string, a ...any)
+}
+
+// Stats are the datapath's counters, for gofwd's status and tests.
+type Stats struct {
+	Packets    atomic.Uint64 // packets received from the kernel
+	Accepted   atomic.Uint64
+	Dropped    atomic.Uint64
+	Rejected   atomic.Uint64 // dropped with a REJECT answer sent
+	Queued     atomic.Uint64 // handed on to another queue
+	Modified   atomic.Uint64 // returned with rewritten bytes
+	Malformed  atomic.Uint64 // not decodable as IP
+	Lost       atomic.Uint64 // a later hook found no in-flight record
+	NoBufs     atomic.Uint64 // ENOBUFS: the kernel dropped messages we could not read in time
+	VerdictErr atomic.Uint64 // a verdict could not be sent
+}
+
+// Datapath runs the engine on diverted traffic.
+type Datapath struct {
+	cfg    Config
+	eng    *ruleset.Engine
+	links  *Links
+	flight *inflight
+	reject *rejecter
+	clock  func() int64
+	Stats  Stats
+}
+
+// New returns a datapath for eng; links names interfaces.
+func New(cfg Config, eng *ruleset.Engine, links *Links) *Datapath {
+	if cfg.Queues == 0 {
+		cfg.Queues = 1
+	}
+	if cfg.QueueLen == 0 {
+		cfg.QueueLen = 4096
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	start := time.Now()
+	return &Datapath{
+		cfg: cfg, eng: eng, links: links, flight: newInflight(),
+		clock: func() int64 { return int64(time.Since(start)) },
+	}
+}
+
+// Run reads the queues until ctx ends. It returns an error if a queue
+// cannot be opened (another program holds it, or no NFQUEUE support).
+func (d *Datapath) Run(ctx context.Context) error {
+	rj, err := newRejecter()
+	if err != nil {
+		return fmt.Errorf("raw socket for REJECT answers: %w", err)
+	}
+	defer rj.close()
+	d.reject = rj
+	errc := make(chan error, d.cfg.Queues)
+	for i := uint16(0); i < d.cfg.Queues; i++ {
+		q, err := openQueue(ctx, d, d.cfg.Queue+i)
+		if err != nil {
+			return err
+		}
+		go func() { errc <- q.wait() }()
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+		case <-tick.C:
+			d.expireInflight()
+		}
+	}
+}
+
+// expireInflight drops the records of packets the kernel never brought
+// back (dropped between hooks) and discards their unconfirmed entries.
+func (d *Datapath) expireInflight() {
+	for _, fl := range d.flight.rotate() {
+		if fl.conn != nil && d.eng.CT != nil {
+			d.eng.CT.Discard(fl.conn)
+		}
+	}
+}
+
+// worker is one queue reader's reusable state.
+type worker struct {
+	d    *Datapath
+	p    packet.Packet
+	view packet.Packet // re-decoded view of a rewritten packet, for its fingerprint
+	buf  []byte        // room for packets that grow (TCPMSS, helpers)
+}
+
+// meta is what the kernel tells about a queued packet.
+type meta struct {
+	hook      packet.Hook
+	in, out   uint32
+	mark      uint32
+	hasOwner  bool
+	uid, gid  uint32
+	hwaddr    []byte
+	timestamp int64
+}
+
+// verdict is what the worker answers the kernel.
+type verdict struct {
+	v        target.Verdict
+	mark     uint32
+	setMark  bool
+	payload  []byte // non-nil: the packet was rewritten
+	queueNum uint16
+	bypass   bool
+}
+
+// handle runs one queued packet through the engine at its hook. Called for
+// every packet.
+func (w *worker) handle(data []byte, m *meta) verdict {
+	d := w.d
+	d.Stats.Packets.Add(1)
+	p := &w.p
+	p.ResetMeta()
+	if cap(w.buf) < len(data)+256 {
+		w.buf = make([]byte, 0, max(len(data)+256, 2048))
+	}
+	// The engine rewrites in place and may grow the packet: work on a copy
+	// with spare capacity.
+	buf := append(w.buf[:0], data...)
+	r := packet.Decode(buf, p)
+	if r != packet.ReasonNone && r.L3() {
+		d.Stats.Malformed.Add(1)
+		d.Stats.Dropped.Add(1)
+		return verdict{v: target.Drop}
+	}
+	p.Hook = m.hook
+	p.InIface, p.OutIface = d.links.Name(m.in), d.links.Name(m.out)
+	p.Mark = m.mark
+	p.HasOwner, p.UID, p.GID = m.hasOwner, m.uid, m.gid
+	if len(m.hwaddr) == 6 {
+		p.HasMAC = true
+		copy(p.SrcMAC[:], m.hwaddr)
+	}
+	p.PktType = pktType(p, m, d.eng)
+	p.Now = d.clock()
+
+	// A packet at a later hook takes back what conntrack decided at its
+	// first hook. A packet gofw itself sent (a REJECT answer) finds its
+	// entry the same way at its first hook, as nf_ct_attach gives the
+	// kernel's answers their connection.
+	if fl, ok := d.flight.take(d.flight.fingerprint(p)); ok {
+		p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+	} else if !first(m.hook) {
+		d.Stats.Lost.Add(1)
+		d.eng.Reattach(p)
+	}
+	v := d.eng.Hook(p, m.hook, nil)
+	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
+	if p.Mark != m.mark {
+		out.mark, out.setMark = p.Mark, true
+	}
+	if p.Changed {
+		out.payload = p.Data
+		d.Stats.Modified.Add(1)
+	}
+	switch v {
+	case target.Accept:
+		d.Stats.Accepted.Add(1)
+		if !last(m.hook) {
+			d.flight.put(w.fingerprintOut(p), flight{conn: p.Conn, info: p.CtInfo, noTrack: p.NoTrack, zone: p.Zone})
+		}
+	case target.Rejected:
+		d.Stats.Rejected.Add(1)
+		d.sendReject(p)
+		out.v = target.Drop
+	case target.Queued:
+		d.Stats.Queued.Add(1)
+	default:
+		d.Stats.Dropped.Add(1)
+	}
+	return out
+}
+
+// fingerprintOut fingerprints p as the kernel will see it at the next
+// hook: re-decoded when gofw rewrote it, since the decoded fields may
+// predate a resize.
+func (w *worker) fingerprintOut(p *packet.Packet) uint64 {
+	if !p.Changed {
+		return w.d.flight.fingerprint(p)
+	}
+	packet.Decode(p.Data, &w.view)
+	return w.d.flight.fingerprint(&w.view)
+}
+
+// sendReject sends the answer REJECT chose, and records it in flight so
+// that its first hook attaches it to the rejected packet's connection as
+// RELATED, as the kernel's nf_ct_attach does.
+func (d *Datapath) sendReject(p *packet.Packet) {
+	reply, ok := target.BuildReject(p, p.RejectWith, nil)
+	if !ok {
+		return
+	}
+	info := conntrack.RelatedReply
+	if p.CtInfo.Dir() == conntrack.Reply {
+		info = conntrack.Related
+	}
+	var view packet.Packet
+	packet.Decode(reply, &view)
+	d.flight.put(d.flight.fingerprint(&view), flight{conn: p.Conn, info: info})
+	if err := d.reject.send(reply, view.Dst); err != nil {
+		d.cfg.Logf("REJECT answer to %v: %v", view.Dst, err)
+	}
+}
+
+func first(h packet.Hook) bool { return h == packet.Prerouting || h == packet.Output }
+func last(h packet.Hook) bool  { return h == packet.Input || h == packet.Postrouting }
+
+// pktType classifies a received packet for -m pkttype. The kernel reads
+// skb->pkt_type, set from the link-layer destination, which NFQUEUE does
+// not pass on; gofw derives it from the IP destination instead (limited
+// and directed broadcast, multicast), which agrees for every packet whose
+// link and IP destinations agree.
+func pktType(p *packet.Packet, m *meta, e *ruleset.Engine) packet.PktType {
+	switch {
+	case m.hook == packet.Output || m.hook == packet.Postrouting && m.in == 0:
+		return packet.PktOutgoing
+	case p.Dst.IsMulticast():
+		return packet.PktMulticast
+	case e.Env.Host.IsBroadcast(p.Dst):
+		return packet.PktBroadcast
+	}
+	return packet.PktHost
+}

@@ -1,0 +1,193 @@
+package datapath
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/gofw/gofw/packet"
+)
+
+// Divert installs and removes the kernel rules that send packets to
+// gofwd's queues. Its kernel I/O goes through a Runner, so tests can record
+// what would be run instead of touching the host.
+//
+// The rules live in chains of their own (GOFW-PREROUTING, ...), each
+// reached by one jump carrying the comment "gofw divert": an admin's own
+// iptables rules and chains are never touched, and the ones a crashed gofwd
+// left behind are found and removed at start.
+//
+// Where and why:
+//   - raw PREROUTING and raw OUTPUT (priority -300, before the kernel's
+//     conntrack at -200): "-j CT --notrack" first, so the kernel neither
+//     tracks nor NATs diverted traffic (gofw's conntrack and NAT do), then
+//     NFQUEUE. gofw runs its own raw, conntrack, mangle and nat (DNAT)
+//     stages here, so a DNAT rewrites the packet before the kernel routes
+//     it; for OUTPUT the kernel re-routes a reinjected packet whose
+//     addresses or mark changed (nf_ip_reroute).
+//   - mangle INPUT, FORWARD and POSTROUTING: NFQUEUE, where gofw runs
+//     filter, SNAT/MASQUERADE and confirms connections.
+//
+// Without --fail-open the NFQUEUE rules have no --queue-bypass: when no
+// gofwd reads the queue, the kernel drops the packets (fail closed).
+type Divert struct {
+	// Cmd is the iptables binary: "iptables-legacy" or "iptables-nft".
+	Cmd string
+	// Queue is the first queue number; Queues how many (balanced by flow
+	// with --queue-balance when more than one).
+	Queue, Queues uint16
+	// FailOpen adds --queue-bypass: packets pass when no gofwd listens.
+	FailOpen bool
+	// Hooks are the hooks to divert (all five unless a program needs
+	// fewer).
+	Hooks packet.HookMask
+	// Run runs one command with stdin and returns its combined output.
+	Run Runner
+}
+
+// Runner runs a command; tests substitute a recorder.
+type Runner func(stdin string, name string, args ...string) (string, error)
+
+// ExecRunner runs commands on the host.
+func ExecRunner(stdin, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// Comment marks gofw's jumps in the built-in chains.
+const Comment = "gofw divert"
+
+// divertChain says where each hook is diverted.
+var divertChain = [packet.NumHooks]struct {
+	table   string
+	notrack bool
+}{
+	packet.Prerouting:  {"raw", true},
+	packet.Output:      {"raw", true},
+	packet.Input:       {"mangle", false},
+	packet.Forward:     {"mangle", false},
+	packet.Postrouting: {"mangle", false},
+}
+
+func chainName(h packet.Hook) string { return "GOFW-" + h.String() }
+
+// Rules returns the iptables-restore input that installs the divert, one
+// table per block, committed atomically per table by iptables-restore.
+func (d *Divert) Rules() string {
+	var b strings.Builder
+	for _, table := range []string{"raw", "mangle"} {
+		var chains, rules []string
+		for h := packet.Hook(0); h < packet.NumHooks; h++ {
+			if !d.Hooks.Has(h) || divertChain[h].table != table {
+				continue
+			}
+			c := chainName(h)
+			chains = append(chains, ":"+c+" - [0:0]")
+			rules = append(rules, fmt.Sprintf("-I %s 1 -m comment --comment %q -j %s", h, Comment, c))
+			if divertChain[h].notrack {
+				rules = append(rules, "-A "+c+" -j CT --notrack")
+			}
+			rules = append(rules, "-A "+c+" -j NFQUEUE "+d.queueSpec())
+		}
+		if len(chains) == 0 {
+			continue
+		}
+		b.WriteString("*" + table + "\n")
+		for _, c := range chains {
+			b.WriteString(c + "\n")
+		}
+		for _, r := range rules {
+			b.WriteString(r + "\n")
+		}
+		b.WriteString("COMMIT\n")
+	}
+	return b.String()
+}
+
+func (d *Divert) queueSpec() string {
+	s := "--queue-num " + strconv.Itoa(int(d.Queue))
+	if d.Queues > 1 {
+		s = fmt.Sprintf("--queue-balance %d:%d", d.Queue, d.Queue+d.Queues-1)
+	}
+	if d.FailOpen {
+		s += " --queue-bypass"
+	}
+	return s
+}
+
+// Install removes any divert a previous gofwd left, then installs this
+// one.
+func (d *Divert) Install() error {
+	if err := d.Remove(); err != nil {
+		return err
+	}
+	out, err := d.Run(d.Rules(), d.Cmd+"-restore", "--noflush")
+	if err != nil {
+		return fmt.Errorf("%s-restore: %v: %s", d.Cmd, err, strings.TrimSpace(out))
+	}
+	return nil
+}
+
+// Remove deletes gofw's jumps and chains, and nothing else. It finds them
+// in the live tables, so it also cleans up after a crashed gofwd whose
+// settings differed.
+func (d *Divert) Remove() error {
+	for _, table := range []string{"raw", "mangle"} {
+		out, err := d.Run("", d.Cmd+"-save", "-t", table)
+		if err != nil {
+			// A table that was never used cannot hold our rules.
+			continue
+		}
+		var del []string
+		var chains []string
+		for _, l := range strings.Split(out, "\n") {
+			switch {
+			case strings.HasPrefix(l, ":GOFW-"):
+				chains = append(chains, strings.Fields(l[1:])[0])
+			case strings.HasPrefix(l, "-A ") && strings.Contains(l, "\""+Comment+"\"") && strings.Contains(l, " -j GOFW-"):
+				del = append(del, "-D"+l[2:])
+			}
+		}
+		if len(del) == 0 && len(chains) == 0 {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("*" + table + "\n")
+		for _, l := range del {
+			b.WriteString(l + "\n")
+		}
+		for _, c := range chains {
+			b.WriteString("-F " + c + "\n")
+		}
+		for _, c := range chains {
+			b.WriteString("-X " + c + "\n")
+		}
+		b.WriteString("COMMIT\n")
+		if out, err := d.Run(b.String(), d.Cmd+"-restore", "--noflush"); err != nil {
+			return fmt.Errorf("removing gofw's divert from %s: %v: %s", table, err, strings.TrimSpace(out))
+		}
+	}
+	return nil
+}
+
+// DetectBackend picks the iptables binary for --divert auto: the one the
+// host's "iptables" is (legacy or nf_tables), as "iptables -V" says.
+func DetectBackend(run Runner) (string, error) {
+	out, err := run("", "iptables", "-V")
+	if err != nil {
+		return "", fmt.Errorf("--divert auto: cannot run iptables -V (%v); give --divert iptables-legacy or iptables-nft", err)
+	}
+	switch {
+	case strings.Contains(out, "(legacy)"):
+		return "iptables-legacy", nil
+	case strings.Contains(out, "(nf_tables)"):
+		return "iptables-nft", nil
+	}
+	return "", fmt.Errorf("--divert auto: cannot tell the backend from %q; give --divert iptables-legacy or iptables-nft", strings.TrimSpace(out))
+}
