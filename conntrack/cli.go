@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"bufio"
+	"io"
 	"net/netip"
 	"os"
 	"strconv"
@@ -212,7 +213,7 @@ var optNames = [numOpts]string{
 // per Op, one character per option above.
 var opLegal = [numOps]string{
 	OpList:      "22222022000220202222202220022",
-	OpCreate:    "33331120000000220022000020202",
+	OpCreate:    "33331120000002200220000202022",
 	OpUpdate:    "22222220000220222222000022200",
 	OpDelete:    "22222220000220222222000220022",
 	OpGet:       "33331000000000020002000020000",
@@ -230,7 +231,7 @@ var opLegal = [numOps]string{
 	OpExpCount:  "00000000000000000000000000000",
 	OpStats:     "00000000000000000000000000000",
 	OpExpStats:  "00000000000000000000000000000",
-	OpAdd:       "33331120000000220022000020202",
+	OpAdd:       "33331120000002200220000202022",
 }
 
 // argKind is getopt's has_arg.
@@ -975,6 +976,13 @@ func (p *parser) finish() error {
 	if err := checkLegal(c.opts, numOpts, opLegal[c.Op], optNames[:], "`--src' and `--dst'", "`--reply-src' and `--reply-dst'", 1<<optSrc|1<<optDst, 1<<optReplySrc|1<<optReplyDst); err != nil {
 		return err
 	}
+	// CT_COMPARISON: the options conntrack-tools filters with.
+	const comparison = 1<<optProto | 1<<optSrc | 1<<optDst | 1<<optReplySrc | 1<<optReplyDst |
+		1<<optMark | 1<<optSecmark | 1<<optStatus | 1<<optID | 1<<optZone | 1<<optLabel |
+		1<<optOrigZone | 1<<optReplyZone
+	if c.Op == OpList && c.List == ListConntrack && c.Zero && c.opts&comparison != 0 {
+		return paramErr("Can't use -z with filtering parameters")
+	}
 	if c.proto != nil && c.Op != OpHelp {
 		d := c.proto
 		if err := checkLegal(c.pflag, len(d.opts), d.legal(c.Op), d.flagNames(), d.origMsg, d.replyMsg, d.origPair, d.replyPair); err != nil {
@@ -1360,6 +1368,25 @@ func (c *Command) Summary(n int) (line string, code int, ok bool) {
 		code = ExitFailure
 	}
 	return MsgPrefix + strings.Replace(msg, "%d", strconv.Itoa(n), 1) + "\n", code, true
+}
+
+// Print writes what conntrack-tools prints once a command has run: out
+// (what Exec returned) on stdout, then on stderr the failure, or the
+// summary line counting the entries of out (one per line; -I and -A made
+// one). It returns the exit code. prog names the program in hints.
+func (c *Command) Print(stdout, stderr io.Writer, prog string, out []byte, err *CmdError) int {
+	stdout.Write(out)
+	if err != nil {
+		io.WriteString(stderr, err.Format(prog))
+		return err.Code
+	}
+	n := strings.Count(string(out), "\n")
+	if c.Op == OpCreate || c.Op == OpAdd {
+		n = 1
+	}
+	line, code, _ := c.Summary(n)
+	io.WriteString(stderr, line)
+	return code
 }
 
 // Version is what conntrack -V prints.

@@ -152,7 +152,7 @@ func (t *Table) execList(c *Command, now int64) ([]byte, *CmdError) {
 		// is -EINVAL.
 		return nil, failErr("Operation failed: invalid parameters")
 	}
-	t.forEach(func(x *Conn) {
+	t.forEachLive(now, func(x *Conn) {
 		e := t.snapshot(x, now)
 		if !c.Match(&e) {
 			return
@@ -167,6 +167,19 @@ func (t *Table) execList(c *Command, now int64) ([]byte, *CmdError) {
 		}
 	})
 	return b, nil
+}
+
+// forEachLive calls fn for every confirmed entry that has not expired.
+// Expired ones met on the way are deleted, as ctnetlink's dump evicts
+// them (ctnetlink_dump_table) rather than show them.
+func (t *Table) forEachLive(now int64, fn func(x *Conn)) {
+	t.forEach(func(x *Conn) {
+		if x.expired(now) {
+			t.kill(x, now)
+			return
+		}
+		fn(x)
+	})
 }
 
 // tuples builds the original and reply tuples of -I, -A and -G from the
@@ -248,7 +261,7 @@ func (t *Table) execGet(c *Command, now int64) ([]byte, *CmdError) {
 
 func (t *Table) execDelete(c *Command, now int64) []byte {
 	var b []byte
-	t.forEach(func(x *Conn) {
+	t.forEachLive(now, func(x *Conn) {
 		e := t.snapshot(x, now)
 		if c.Match(&e) && t.kill(x, now) {
 			b = c.appendEntry(b, &e)
@@ -299,7 +312,7 @@ func (t *Table) apply(c *Command, x *Conn, e *Entry, now int64) bool {
 
 func (t *Table) execUpdate(c *Command, now int64) []byte {
 	var b []byte
-	t.forEach(func(x *Conn) {
+	t.forEachLive(now, func(x *Conn) {
 		e := t.snapshot(x, now)
 		if !c.Match(&e) || !t.apply(c, x, &e, now) {
 			return
@@ -379,20 +392,23 @@ const LostEventsWarning = "WARNING: We have hit ENOBUFS! We are losing events.\n
 // LostEventsWarning, as conntrack-tools is told by ENOBUFS.
 func (t *Table) Events(c *Command, done <-chan struct{}, emit func(stdout, stderr string) error) error {
 	buf := c.eventBuffer()
-	if c.BufferSize > 0 {
-		msg := "NOTICE: event buffer size has been set to " + strconv.Itoa(buf) + " events.\n"
-		if err := emit("", msg); err != nil {
-			return err
+	notice := func() error {
+		if c.BufferSize <= 0 {
+			return nil
 		}
+		return emit("", "NOTICE: event buffer size has been set to "+strconv.Itoa(buf)+" events.\n")
 	}
 	if c.Op == OpExpEvent {
-		return t.expectEvents(c, buf, done, emit)
+		return t.expectEvents(c, buf, done, emit, notice)
 	}
 	if c.Op != OpEvent {
 		return paramErr("not an event command")
 	}
 	sub := t.Subscribe(buf, c.Events, &c.Filter)
 	defer sub.Close()
+	if err := notice(); err != nil {
+		return err
+	}
 	var reported uint64
 	checkLost := func() error {
 		if l := sub.Lost(); l > reported {
@@ -459,9 +475,12 @@ func (t *Table) Events(c *Command, done <-chan struct{}, emit func(stdout, stder
 	}
 }
 
-func (t *Table) expectEvents(c *Command, buf int, done <-chan struct{}, emit func(stdout, stderr string) error) error {
+func (t *Table) expectEvents(c *Command, buf int, done <-chan struct{}, emit func(stdout, stderr string) error, notice func() error) error {
 	sub := t.SubscribeExpect(buf)
 	defer sub.Close()
+	if err := notice(); err != nil {
+		return err
+	}
 	var reported uint64
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()

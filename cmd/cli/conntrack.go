@@ -148,20 +148,12 @@ func Conntrack(socket string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gofw: %v\n", err)
 		return 1
 	}
-	io.WriteString(stdout, resp.Stdout)
 	io.WriteString(stderr, resp.Stderr)
+	var ce *conntrack.CmdError
 	if resp.Error != nil {
-		return conntrackFail(stderr, resp.Error)
+		ce = &conntrack.CmdError{Code: resp.Error.Code, Msg: resp.Error.Msg}
 	}
-	// Every entry is one line, whatever the format; -I and -A print
-	// none and made one.
-	n := strings.Count(resp.Stdout, "\n")
-	if c.Op == conntrack.OpCreate || c.Op == conntrack.OpAdd {
-		n = 1
-	}
-	line, code, _ := c.Summary(n)
-	io.WriteString(stderr, line)
-	return code
+	return c.Print(stdout, stderr, conntrackProg, []byte(resp.Stdout), ce)
 }
 
 func conntrackFail(stderr io.Writer, e *grammar.Error) int {
