@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/gofw/gofw/cmd/cli"
+	"github.com/gofw/gofw/packet"
 )
 
 func TestMain(m *testing.M) {
@@ -112,6 +113,27 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("sleep: want a duration up to 5s")
 				}
 				time.Sleep(d)
+			},
+			// mkpcap SPEC OUT writes the crafted packets of the spec file
+			// SPEC (packet.ParseSpec's format) to the capture OUT: pcap,
+			// or pcapng when a packet names its dev=. With "!" the spec
+			// must fail to parse, and the error goes to stderr.
+			"mkpcap": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: mkpcap SPEC OUT")
+				}
+				pkts, err := packet.ParseSpec(ts.ReadFile(args[0]))
+				if neg {
+					if err == nil {
+						ts.Fatalf("mkpcap: %s parsed, want an error", args[0])
+					}
+					fmt.Fprintln(ts.Stderr(), err)
+					return
+				}
+				if err != nil {
+					ts.Fatalf("mkpcap: %s: %v", args[0], err)
+				}
+				ts.Check(packet.WriteSpecFile(ts.MkAbs(args[1]), pkts))
 			},
 			// waitsock PATH waits (at most 10 s) until gofwd listens.
 			"waitsock": func(ts *testscript.TestScript, neg bool, args []string) {
