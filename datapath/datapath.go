@@ -74,11 +74,7 @@ func New(cfg Config, eng *ruleset.Engine, links *Links) *Datapath {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	start := time.Now()
-	return &Datapath{
-		cfg: cfg, eng: eng, links: links, flight: newInflight(),
-		clock: func() int64 { return int64(time.Since(start)) },
-	}
+	return &Datapath{cfg: cfg, eng: eng, links: links, flight: newInflight(), clock: eng.Now}
 }
 
 // Run reads the queues until ctx ends. It returns an error if a queue
@@ -187,7 +183,13 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	// first hook. A packet gofw itself sent (a REJECT answer) finds its
 	// entry the same way at its first hook, as nf_ct_attach gives the
 	// kernel's answers their connection.
-	if fl, ok := d.flight.take(d.flight.fingerprint(p)); ok {
+	fl, ok := d.flight.take(d.flight.fingerprint(p))
+	if !ok && m.hook == packet.Output && d.flight.answers.Load() > 0 {
+		if fl, ok = d.flight.take(d.flight.answerFingerprint(p)); ok {
+			d.flight.answers.Add(-1)
+		}
+	}
+	if ok {
 		p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
 	} else if !first(m.hook) {
 		d.Stats.Lost.Add(1)
@@ -245,7 +247,8 @@ func (d *Datapath) sendReject(p *packet.Packet) {
 	}
 	var view packet.Packet
 	packet.Decode(reply, &view)
-	d.flight.put(d.flight.fingerprint(&view), flight{conn: p.Conn, info: info})
+	d.flight.put(d.flight.answerFingerprint(&view), flight{conn: p.Conn, info: info})
+	d.flight.answers.Add(1)
 	if err := d.reject.send(reply, view.Dst); err != nil {
 		d.cfg.Logf("REJECT answer to %v: %v", view.Dst, err)
 	}

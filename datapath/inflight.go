@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/packet"
@@ -40,6 +41,9 @@ type inflight struct {
 	mu        sync.Mutex
 	cur, prev map[uint64]flight
 	seed      maphash.Seed
+	// answers counts REJECT answers recorded and not yet taken, so the
+	// OUTPUT hook looks for one only while there may be one.
+	answers atomic.Int64
 }
 
 func newInflight() *inflight {
@@ -48,15 +52,28 @@ func newInflight() *inflight {
 
 // fingerprint hashes the parts of p that stay the same from hook to hook.
 // Called for every packet; must not allocate.
-func (f *inflight) fingerprint(p *packet.Packet) uint64 {
+func (f *inflight) fingerprint(p *packet.Packet) uint64 { return f.hash(p, true) }
+
+// answerFingerprint leaves out the source address and IP id: gofw sends a
+// REJECT answer with both zero when the kernel is to choose them (a
+// forwarded packet's answer takes its source from the route), so it can
+// only be recognised by the rest.
+func (f *inflight) answerFingerprint(p *packet.Packet) uint64 { return f.hash(p, false) }
+
+func (f *inflight) hash(p *packet.Packet, src bool) uint64 {
 	var h maphash.Hash
 	h.SetSeed(f.seed)
 	var b [48]byte
-	s, d := p.Src.As16(), p.Dst.As16()
-	copy(b[0:16], s[:])
+	d := p.Dst.As16()
+	if src {
+		s := p.Src.As16()
+		copy(b[0:16], s[:])
+		binary.BigEndian.PutUint16(b[33:], p.IPID)
+	} else {
+		b[0] = 1 // never equal to a full fingerprint's input
+	}
 	copy(b[16:32], d[:])
 	b[32] = p.Proto
-	binary.BigEndian.PutUint16(b[33:], p.IPID)
 	binary.BigEndian.PutUint16(b[35:], uint16(p.TotalLen))
 	binary.BigEndian.PutUint16(b[37:], p.SrcPort)
 	binary.BigEndian.PutUint16(b[39:], p.DstPort)

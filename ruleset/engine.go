@@ -3,6 +3,7 @@ package ruleset
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/match"
@@ -23,7 +24,8 @@ type Engine struct {
 	// CT is the connection table; nil runs without tracking (every packet
 	// is then INVALID to the state matches, as in a kernel without
 	// nf_conntrack, and the nat table is never walked).
-	CT *conntrack.Table
+	CT    *conntrack.Table
+	start time.Time
 	// Env is lent to the extensions that need outside state.
 	Env *match.Env
 	// NoChecksum turns off the transport checksum check at PREROUTING
@@ -40,7 +42,7 @@ func NewEngine(ct *conntrack.Table, env *match.Env) *Engine {
 	if env.CT == nil {
 		env.CT = ct
 	}
-	e := &Engine{CT: ct, Env: env}
+	e := &Engine{CT: ct, Env: env, start: time.Now()}
 	p, err := e.compile(New())
 	if err != nil {
 		panic(err) // an empty ruleset always compiles
@@ -60,6 +62,17 @@ func (e *Engine) Load(rs *Ruleset) error {
 	}
 	e.prog.Store(p)
 	return nil
+}
+
+// Now returns the current time on the engine's clock: the connection
+// table's (conntrack.Config.Clock), so that packets, timeouts and the
+// table's garbage collector agree. Without a table it is a monotonic clock
+// started with the engine.
+func (e *Engine) Now() int64 {
+	if e.CT != nil {
+		return e.CT.Config().Clock()
+	}
+	return int64(time.Since(e.start))
 }
 
 // Ruleset returns the ruleset the engine runs.
@@ -410,7 +423,7 @@ func (e *Engine) Hook(p *packet.Packet, h packet.Hook, tr *Trace) target.Verdict
 		case stageNAT:
 			v = e.natStage(p, st, tr)
 		case stageConfirm:
-			v = e.confirm(p)
+			v = e.helpConfirm(p, tr) // helper, seqadj, confirm (ruleset/helper.go)
 		}
 		if v != target.Accept && v != target.Continue {
 			if v != target.Queued {

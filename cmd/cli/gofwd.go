@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"os/user"
@@ -14,7 +16,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gofw/gofw/conntrack"
+	"github.com/gofw/gofw/datapath"
 	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
 	"github.com/gofw/gofw/ruleset"
 )
 
@@ -28,7 +32,10 @@ func Gofwd() int {
 			&cli.StringFlag{Name: "socket", Value: ruleset.DefaultSocket, Usage: "control socket path", EnvVars: []string{"GOFW_SOCKET"}},
 			&cli.StringFlag{Name: "socket-group", Usage: "group allowed to use the control socket besides root"},
 			&cli.StringFlag{Name: "rules", Usage: "iptables-save file to load at start and on SIGHUP"},
-			&cli.StringFlag{Name: "divert", Value: "none", Usage: "how packets reach gofwd: none (control plane only)"},
+			&cli.StringFlag{Name: "divert", Value: "auto", Usage: "how packets reach gofwd: auto, iptables-legacy, iptables-nft, or none (control plane only, no traffic)"},
+			&cli.BoolFlag{Name: "fail-open", Usage: "let diverted traffic pass unfiltered when gofwd is not running or its queue is full (default: drop it)"},
+			&cli.UintFlag{Name: "queue-num", Value: 0, Usage: "first NFQUEUE number gofwd uses"},
+			&cli.UintFlag{Name: "queues", Value: 1, Usage: "number of NFQUEUE queues (one reader each)"},
 		}, conntrackFlags()...),
 		Action: runDaemon,
 	}
@@ -44,8 +51,12 @@ func runDaemon(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", c.Args().First())
 	}
-	if d := c.String("divert"); d != "none" {
-		return fmt.Errorf("--divert %s: this build of gofwd has only the control plane; use --divert none", d)
+	divert, err := divertBackend(c.String("divert"))
+	if err != nil {
+		return err
+	}
+	if q := c.Uint("queues"); q < 1 || q > 64 || c.Uint("queue-num")+q > 65536 {
+		return fmt.Errorf("--queues %d --queue-num %d: want 1-64 queues within 0-65535", q, c.Uint("queue-num"))
 	}
 	gid := -1
 	if g := c.String("socket-group"); g != "" {
@@ -73,12 +84,53 @@ func runDaemon(c *cli.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go ct.RunGC(ctx, time.Second)
-	eng := ruleset.NewEngine(ct, &match.Env{Log: func(line string) { logger.Print(line) }})
-	// TODO(#3): live.Compile = eng.Load once every match and target has
-	// its hot path; until then rules are only held, not compiled.
-	_ = eng
-
+	host := match.NewHost(nil)
+	eng := ruleset.NewEngine(ct, &match.Env{Host: host, Log: func(line string) { logger.Print(line) }})
+	if err := eng.Load(rs); err != nil {
+		return fmt.Errorf("not starting: %s: %v", rules, err)
+	}
 	live := ruleset.NewLive(rs)
+	live.Compile = eng.Load
+
+	var dp *datapath.Datapath
+	var dv *datapath.Divert
+	if divert != "" {
+		links := &datapath.Links{Host: host, Logf: logger.Printf,
+			OnDown:    func(name string) { ct.KillMasq(name, netip.Addr{}, eng.Now()) },
+			OnAddrDel: func(name string, a netip.Addr) { ct.KillMasq(name, a, eng.Now()) },
+		}
+		if err := links.Refresh(); err != nil {
+			return fmt.Errorf("reading interfaces: %v", err)
+		}
+		if err := links.Watch(ctx); err != nil {
+			return fmt.Errorf("watching interfaces: %v", err)
+		}
+		q, n := uint16(c.Uint("queue-num")), uint16(c.Uint("queues"))
+		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Logf: logger.Printf}, eng, links)
+		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: packet.AllHooks, Run: datapath.ExecRunner}
+		// Read the queues before the divert sends anything to them.
+		dpErr := make(chan error, 1)
+		go func() { dpErr <- dp.Run(ctx) }()
+		if err := dv.Install(); err != nil {
+			return fmt.Errorf("installing the divert: %v", err)
+		}
+		defer func() {
+			if err := dv.Remove(); err != nil {
+				logger.Printf("removing the divert: %v", err)
+			}
+		}()
+		go func() {
+			if err := <-dpErr; err != nil {
+				logger.Printf("datapath stopped: %v", err)
+				syscall.Kill(os.Getpid(), syscall.SIGTERM)
+			}
+		}()
+		mode := "fail-closed: diverted traffic is dropped while gofwd is not running"
+		if c.Bool("fail-open") {
+			mode = "fail-open: diverted traffic passes unfiltered while gofwd is not running"
+		}
+		logger.Printf("diverting traffic with %s to NFQUEUE %d-%d (%s)", divert, q, q+n-1, mode)
+	}
 	l, err := ruleset.Listen(c.String("socket"), gid)
 	if err != nil {
 		return err
@@ -92,6 +144,7 @@ func runDaemon(c *cli.Context) error {
 	}
 	go srv.Serve(l)
 	logger.Printf("listening on %s", c.String("socket"))
+	sdNotify("READY=1")
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -114,4 +167,33 @@ func runDaemon(c *cli.Context) error {
 		return nil
 	}
 	return nil
+}
+
+// divertBackend resolves --divert to the iptables binary that installs the
+// divert ("" for none).
+func divertBackend(name string) (string, error) {
+	switch name {
+	case "none":
+		return "", nil
+	case "iptables-legacy", "iptables-nft":
+		return name, nil
+	case "auto":
+		return datapath.DetectBackend(datapath.ExecRunner)
+	}
+	return "", fmt.Errorf("--divert %s: want auto, iptables-legacy, iptables-nft or none", name)
+}
+
+// sdNotify tells systemd (Type=notify) that gofwd is ready: the ruleset is
+// loaded, the divert is in place and the control socket answers.
+func sdNotify(state string) {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return
+	}
+	c.Write([]byte(state))
+	c.Close()
 }
