@@ -147,6 +147,10 @@ type Command struct {
 	ID *uint32
 	// Zone is -w.
 	Zone *uint16
+	// SrcNAT, DstNAT and AnyNAT are -n, -g and -j, NATAddr their
+	// optional address (see natMatch).
+	SrcNAT, DstNAT, AnyNAT bool
+	NATAddr                netip.Addr
 	// Zero is -z: zero the counters of the listed entries.
 	Zero bool
 	// Events is -e (0: all).
@@ -599,7 +603,7 @@ func (p *parser) option(id int, optarg *string, i *int, written string) error {
 		if err := p.setFamily(a); err != nil {
 			return err
 		}
-		c.Filter.NATAddr = a
+		c.NATAddr = a
 	case 'w', '(', ')':
 		v, err := parseUint(*optarg, 1<<16-1)
 		if err != nil {
@@ -965,9 +969,9 @@ func (p *parser) finish() error {
 	if c.opts&(1<<optAnyNat) != 0 && c.opts&(1<<optSrcNat|1<<optDstNat) != 0 {
 		return paramErr("cannot specify `--src-nat' or `--dst-nat' with `--any-nat'")
 	}
-	c.Filter.SrcNAT = c.opts&(1<<optSrcNat) != 0
-	c.Filter.DstNAT = c.opts&(1<<optDstNat) != 0
-	c.Filter.AnyNAT = c.opts&(1<<optAnyNat) != 0
+	c.SrcNAT = c.opts&(1<<optSrcNat) != 0
+	c.DstNAT = c.opts&(1<<optDstNat) != 0
+	c.AnyNAT = c.opts&(1<<optAnyNat) != 0
 	if c.Op == OpUsage {
 		// conntrack-tools indexes its table past the end here; what
 		// the options mean without a command is nothing: show usage.
@@ -1331,7 +1335,39 @@ func (c *Command) Match(e *Entry) bool {
 	if c.ID != nil && e.ID != *c.ID {
 		return false
 	}
+	if c.SrcNAT || c.DstNAT || c.AnyNAT {
+		return c.natMatch(e)
+	}
 	return true
+}
+
+// natMatch is conntrack-tools' filter_nat with libnetfilter_conntrack's
+// NAT tests: an entry counts as source-NATed only once the source NAT
+// decision was taken (SRC_NAT_DONE) and its reply destination address
+// (or port) differs from the original source; likewise for destination
+// NAT with DST_NAT_DONE. With an address, the reply destination (SNAT)
+// or source (DNAT) must be that address. -n and -g together need both,
+// -j either.
+func (c *Command) natMatch(e *Entry) bool {
+	o, r := &e.Orig, &e.Reply
+	sDone := e.Status&StatusSrcNATDone != 0
+	dDone := e.Status&StatusDstNATDone != 0
+	snat, spat := sDone && o.Src != r.Dst, sDone && o.SrcPort != r.DstPort
+	dnat, dpat := dDone && o.Dst != r.Src, dDone && o.DstPort != r.SrcPort
+	hasS, hasD := snat || spat, dnat || dpat
+	if c.NATAddr.IsValid() {
+		hasS = snat && r.DstAddr() == c.NATAddr
+		hasD = dnat && r.SrcAddr() == c.NATAddr
+	}
+	switch {
+	case c.AnyNAT:
+		return hasS || hasD
+	case c.SrcNAT && c.DstNAT:
+		return hasS && hasD
+	case c.SrcNAT:
+		return hasS
+	}
+	return hasD
 }
 
 // Summary returns the line conntrack-tools prints on stderr after a

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -135,6 +137,19 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Check(packet.WriteSpecFile(ts.MkAbs(args[1]), pkts))
 			},
+			// ctcmp FILE WANT compares conntrack output (listings,
+			// events, JSON lines) with the real conntrack's.
+			"ctcmp": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: ctcmp FILE WANT")
+				}
+				if err := ctCompare(ts.ReadFile(args[0]), ts.ReadFile(args[1])); (err == nil) == neg {
+					if err == nil {
+						ts.Fatalf("%s and %s match", args[0], args[1])
+					}
+					ts.Fatalf("%s differs from %s: %v", args[0], args[1], err)
+				}
+			},
 			// waitsock PATH waits (at most 10 s) until gofwd listens.
 			"waitsock": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
@@ -151,4 +166,67 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// Where the timeout is in a conntrack line: after the optional event tag,
+// the optional "ipv4     2 " and the l4 name and number; or the JSON
+// "timeout" member.
+var (
+	ctTextTimeout = regexp.MustCompile(`^((?:\s*\[[A-Z]+\] )?(?:ipv[46]\s+\d+ )?[a-z0-9-]+\s+\d+ )(\d+)( .*)?$`)
+	ctJSONTimeout = regexp.MustCompile(`"timeout":(\d+)`)
+)
+
+// ctLine splits a line into its text with the timeout blanked out, and
+// the timeout (-1 when the line has none).
+func ctLine(l string) (string, int) {
+	if m := ctTextTimeout.FindStringSubmatch(l); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return m[1] + "<timeout>" + m[3], n
+	}
+	if m := ctJSONTimeout.FindStringSubmatchIndex(l); m != nil && strings.HasPrefix(l, "{") {
+		n, _ := strconv.Atoi(l[m[2]:m[3]])
+		return l[:m[2]] + "<timeout>" + l[m[3]:], n
+	}
+	return l, -1
+}
+
+// ctCompare compares conntrack output with a golden one printed by the
+// real conntrack for the same entries: the lines may come in any order
+// (both list in hash order), and each entry's timeout may be up to 60 s
+// below the golden one, or 1 s above it (timeouts count down while a
+// script runs, one process start per command, and the oracle ran faster
+// than gofw; the exact values are unit-tested with an injected clock).
+func ctCompare(got, want string) error {
+	type line struct {
+		text    string
+		timeout int
+	}
+	split := func(s string) []line {
+		var out []line
+		for _, l := range strings.SplitAfter(s, "\n") {
+			if l == "" {
+				continue
+			}
+			t, n := ctLine(strings.TrimSuffix(l, "\n"))
+			if !strings.HasSuffix(l, "\n") {
+				t += " (no newline at end)"
+			}
+			out = append(out, line{t, n})
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].text < out[j].text })
+		return out
+	}
+	g, w := split(got), split(want)
+	if len(g) != len(w) {
+		return fmt.Errorf("%d lines, want %d:\n%s", len(g), len(w), got)
+	}
+	for i := range g {
+		if g[i].text != w[i].text {
+			return fmt.Errorf("line\n\t%s\nwant\n\t%s", g[i].text, w[i].text)
+		}
+		if d := w[i].timeout - g[i].timeout; d > 60 || d < -1 {
+			return fmt.Errorf("timeout %d, want %d (-60..+1 s): %s", g[i].timeout, w[i].timeout, g[i].text)
+		}
+	}
+	return nil
 }
