@@ -3,12 +3,18 @@
 // saw, and a client that prints the answer or how the attempt failed.
 // Everything is bounded in time, so a test can never hang on it.
 //
-//	nettool serve tcp|udp ADDR:PORT [SECONDS]   serve until killed or SECONDS pass (default 60)
-//	nettool dial tcp|udp ADDR:PORT [SECONDS]    one exchange, timeout SECONDS (default 2)
+//	nettool serve tcp|udp ADDR:PORT [SECONDS]             serve until killed or SECONDS pass (default 60)
+//	nettool dial tcp|udp ADDR:PORT [SECONDS [LOCALPORT]]  one exchange, timeout SECONDS (default 2)
 //
-// dial prints the server's line and exits 0; "refused" (exit 3) when the
-// connection was refused or an ICMP error came back, "timeout" (exit 4)
-// when nothing came back in time.
+// SECONDS may be fractional ("0.8"). dial sends from LOCALPORT when given
+// (not 0), so that two runs of the same exchange have the same tuples.
+//
+// dial prints the server's line and exits 0; "refused" and the errno name
+// (exit 3) when the connection was refused or an ICMP error came back, so
+// that the REJECT variants can be told apart ("refused ECONNREFUSED" for a
+// TCP reset or a port unreachable, "refused EHOSTUNREACH" for
+// host-prohibited, as the kernel's icmp_err_convert maps them); "timeout"
+// (exit 4) when nothing came back in time.
 package main
 
 import (
@@ -19,6 +25,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -27,9 +35,12 @@ func main() {
 		os.Exit(2)
 	}
 	mode, proto, addr := os.Args[1], os.Args[2], os.Args[3]
-	secs := 0
+	secs, lport := 0.0, 0
 	if len(os.Args) > 4 {
-		secs, _ = strconv.Atoi(os.Args[4])
+		secs, _ = strconv.ParseFloat(os.Args[4], 64)
+	}
+	if len(os.Args) > 5 {
+		lport, _ = strconv.Atoi(os.Args[5])
 	}
 	var err error
 	switch {
@@ -38,7 +49,7 @@ func main() {
 	case mode == "serve" && proto == "udp":
 		err = serveUDP(addr, dur(secs, 60))
 	case mode == "dial":
-		os.Exit(dial(proto, addr, dur(secs, 2)))
+		os.Exit(dial(proto, addr, dur(secs, 2), lport))
 	default:
 		err = fmt.Errorf("unknown mode %q or protocol %q", mode, proto)
 	}
@@ -48,11 +59,11 @@ func main() {
 	}
 }
 
-func dur(s, def int) time.Duration {
+func dur(s, def float64) time.Duration {
 	if s <= 0 {
 		s = def
 	}
-	return time.Duration(s) * time.Second
+	return time.Duration(s * float64(time.Second))
 }
 
 func serveTCP(addr string, life time.Duration) error {
@@ -87,8 +98,16 @@ func serveUDP(addr string, life time.Duration) error {
 	}
 }
 
-func dial(proto, addr string, timeout time.Duration) int {
-	c, err := net.DialTimeout(proto+"4", addr, timeout)
+func dial(proto, addr string, timeout time.Duration, lport int) int {
+	d := net.Dialer{Timeout: timeout}
+	if lport != 0 {
+		if proto == "udp" {
+			d.LocalAddr = &net.UDPAddr{Port: lport}
+		} else {
+			d.LocalAddr = &net.TCPAddr{Port: lport}
+		}
+	}
+	c, err := d.Dial(proto+"4", addr)
 	if err != nil {
 		return failure(err)
 	}
@@ -108,10 +127,18 @@ func dial(proto, addr string, timeout time.Duration) int {
 
 func failure(err error) int {
 	var ne net.Error
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		// A TCP reset, and the errors icmp_err_convert gives the ICMP
+		// destination-unreachable codes REJECT can send.
+		case syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EHOSTUNREACH, syscall.ENETUNREACH,
+			syscall.ENOPROTOOPT, syscall.EHOSTDOWN, syscall.ENONET:
+			fmt.Println("refused", unix.ErrnoName(errno))
+			return 3
+		}
+	}
 	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ECONNRESET):
-		fmt.Println("refused")
-		return 3
 	case errors.As(err, &ne) && ne.Timeout():
 		fmt.Println("timeout")
 		return 4
