@@ -66,7 +66,7 @@ func Trace(args []string, stdout, stderr io.Writer) int {
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "rules", Usage: "the ruleset, in iptables-save format", Required: true},
+			&cli.StringFlag{Name: "rules", Usage: "the ruleset, in iptables-save format (required)"},
 			&cli.StringSliceFlag{Name: "local", Usage: "an address of this host (repeatable)"},
 			&cli.StringSliceFlag{Name: "iface", Usage: "an interface with an address and the prefix it routes: NAME=ADDR/PREFIX (repeatable)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
@@ -94,6 +94,9 @@ func runTrace(c *cli.Context, stdout, stderr io.Writer) int {
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "gofw trace: "+format+"\n", a...)
 		return code
+	}
+	if c.String("rules") == "" {
+		return fail(2, "--rules FILE is required (see gofw trace --help)")
 	}
 	var o ruleset.TraceOptions
 	switch c.String("output") {
