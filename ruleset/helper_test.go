@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gofw/gofw/conntrack"
+	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
 	"github.com/gofw/gofw/target"
 )
@@ -412,5 +413,65 @@ func TestHelperConfirmNoAllocs(t *testing.T) {
 	}
 	if !strings.HasPrefix(m[0].Tuple.String(), "src=198.19.0.99 dst=198.19.0.1") || p.Ack != c.snd {
 		t.Errorf("expectation %v, ACK arrives as %d (client sent up to %d)", m[0].Tuple, p.Ack, c.snd)
+	}
+}
+
+// TestFTPHelperKernelRun replays a session measured on Linux 6.18
+// (iptables-legacy 1.8.9, conntrack 1.4.7) in three network namespaces:
+// client 198.18.100.1 behind a router masquerading on hr1
+// (198.18.101.254), server 198.18.101.1, "-t raw -A PREROUTING -p tcp
+// --dport 21 -j CT --helper ftp". The kernel delivered the client's PORT
+// as "PORT 198,18,101,254,195,81", listed the expectation and, after the
+// server's data connection, the two entries below (timeouts and counters
+// aside).
+func TestFTPHelperKernelRun(t *testing.T) {
+	var out strings.Builder
+	rs, err := Restore(New(), strings.NewReader(helperRules("-A POSTROUTING -o hr1 -j MASQUERADE\n")), RestoreOptions{}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: match.NewHost([]match.Iface{
+		{Name: "hr0", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.100.254/24")}},
+		{Name: "hr1", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.101.254/24")}},
+	})})
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	c := &tcpEnd{name: "client", src: ap("198.18.100.1", 49218), dst: ap("198.18.101.1", 21), in: "hr0", out: "hr1", snd: 1000}
+	s := &tcpEnd{name: "server", src: ap("198.18.101.1", 21), dst: ap("198.18.101.254", 49218), in: "hr1", out: "hr0", snd: 9000}
+	send(t, e, c, s, packet.TCPSyn, "")
+	send(t, e, s, c, packet.TCPSyn|packet.TCPAck, "")
+	send(t, e, c, s, packet.TCPAck, "")
+	send(t, e, s, c, packet.TCPAck|packet.TCPPsh, "220 ready\r\n")
+	send(t, e, c, s, packet.TCPAck|packet.TCPPsh, "USER anonymous\r\n")
+	p, _ := send(t, e, c, s, packet.TCPAck|packet.TCPPsh, "PORT 198,18,100,1,195,81\r\n")
+	if got, want := string(p.Payload()), "PORT 198,18,101,254,195,81\r\n"; got != want {
+		t.Errorf("server got %q, kernel delivered %q", got, want)
+	}
+	l := e.CT.ListExpect(helperNow + int64(time.Second))
+	want := "299 proto=6 src=198.18.101.1 dst=198.18.101.254 sport=0 dport=50001 mask-src=255.255.255.255 mask-dst=255.255.255.255 sport=0 dport=65535 master-src=198.18.100.1 master-dst=198.18.101.1 sport=49218 dport=21 class=0 helper=ftp"
+	if len(l) != 1 || string(l[0].AppendText(nil)) != want {
+		t.Errorf("conntrack -L expect %v\nkernel %q", l, want)
+	}
+	master := p.Conn
+	send(t, e, s, c, packet.TCPAck|packet.TCPPsh, "200 PORT ok\r\n")
+	d := dgram(t, packet.BuildTCP(ap("198.18.101.1", 20), ap("198.18.101.254", 50001), packet.TCPSyn, 5, 0, 65535, nil), "hr1", "hr0")
+	d.Now = helperNow
+	if v := forward(e, d); v != target.Accept || d.CtInfo != conntrack.Related {
+		t.Fatalf("data SYN: %v %v", v, d.CtInfo)
+	}
+	for _, x := range []struct {
+		c    *conntrack.Conn
+		want string
+	}{
+		{master, "src=198.18.100.1 dst=198.18.101.1 sport=49218 dport=21 src=198.18.101.1 dst=198.18.101.254 sport=21 dport=49218"},
+		{d.Conn, "src=198.18.101.1 dst=198.18.101.254 sport=20 dport=50001 src=198.18.100.1 dst=198.18.101.1 sport=50001 dport=20"},
+	} {
+		if got := x.c.Tuple(conntrack.Original).String() + " " + x.c.Tuple(conntrack.Reply).String(); got != x.want {
+			t.Errorf("entry %s\nkernel %s", got, x.want)
+		}
+	}
+	if master.Helper() != "ftp" || d.Conn.Helper() != "" {
+		t.Errorf("helpers %q / %q, kernel: helper=ftp on the master only", master.Helper(), d.Conn.Helper())
 	}
 }
