@@ -7,7 +7,7 @@
 # to add or refresh a golden file after a change of the commands: the
 # goldens are the real tool's output, never gofw's. Use addresses in
 # 198.18.0.0/15 only, and lifetimes of 100 s or more (ctcmp allows a
-# listed timeout to be up to 60 s below the golden one).
+# listed timeout to differ from the golden one by up to 60 s).
 set -euo pipefail
 name=$1 cmds=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
