@@ -28,6 +28,10 @@ type Engine struct {
 	start time.Time
 	// Env is lent to the extensions that need outside state.
 	Env *match.Env
+	// Linear turns off the chain indexes (index.go): every packet is
+	// tested against every rule in order, as the kernel does. The tests
+	// use it as the reference the indexes are checked against.
+	Linear bool
 	// NoChecksum turns off the transport checksum check at PREROUTING
 	// (the kernel's nf_conntrack_checksum=0).
 	NoChecksum bool
@@ -145,6 +149,8 @@ type cchain struct {
 	policy  target.Verdict
 	pc      *Counters
 	rules   []crule
+	// index, for a long chain, narrows the rules to test (index.go).
+	index *chainIndex
 }
 
 // crule is a compiled rule: the IP header part flattened for a quick test,
@@ -217,6 +223,9 @@ func (e *Engine) compile(rs *Ruleset) (*program, error) {
 				if err := e.compileRule(&cc.rules[i], r, i+1, cm); err != nil {
 					return nil, fmt.Errorf("%s (rule %d in chain %s of table %s)", err, i+1, c.Name, t.Name)
 				}
+			}
+			if !e.Linear {
+				cc.index = buildIndex(cc)
 			}
 		}
 		chains[t.Name] = cm
@@ -318,7 +327,9 @@ func (cr *crule) ipMatch(p *packet.Packet) bool {
 //
 // Called for every packet; must not allocate.
 func (c *cchain) walk(p *packet.Packet, tr *Trace) target.Verdict {
-	for i := range c.rules {
+	var cu cursor
+	cu.start(c, p)
+	for i := cu.next(); i >= 0; i = cu.next() {
 		cr := &c.rules[i]
 		if !cr.ipMatch(p) {
 			continue
