@@ -165,6 +165,8 @@ type Tracer struct {
 	// it, so the final listing is in capture order (the kernel lists in
 	// hash order, which would make every run differ).
 	created map[conntrack.Tuple]int
+	// logs collects the LOG lines of the packet being traced.
+	logs []string
 }
 
 // gcInterval is how often, on the capture's clock, the tracer reaps
@@ -180,15 +182,19 @@ const gcInterval = int64(time.Second)
 func NewTracer(o TraceOptions) (*Tracer, error) {
 	host := match.NewHost(traceHostIfaces(o))
 	ct := conntrack.NewTable(o.Conntrack)
-	e := NewEngine(ct, &match.Env{Host: host})
+	t := &Tracer{ct: ct, host: host, ifaces: o.Ifaces, created: map[conntrack.Tuple]int{}}
+	// LOG and NFLOG lines belong to the packet being traced: they are
+	// shown with it, where the kernel would write them to its log.
+	env := &match.Env{Host: host, Log: func(line string) { t.logs = append(t.logs, "log: "+line) }}
+	t.eng = NewEngine(ct, env)
 	rs := o.Rules
 	if rs == nil {
 		rs = New()
 	}
-	if err := e.Load(rs); err != nil {
+	if err := t.eng.Load(rs); err != nil {
 		return nil, err
 	}
-	return &Tracer{eng: e, ct: ct, host: host, ifaces: o.Ifaces, created: map[conntrack.Tuple]int{}}, nil
+	return t, nil
 }
 
 func traceHostIfaces(o TraceOptions) []match.Iface {
@@ -266,8 +272,10 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 	before := t.ct.Stats()
 	tr := &Trace{}
 	src, dst := traceAddrPort(p)
+	t.logs = t.logs[:0]
 	v := t.run(p, tp.Iface, tr, &r)
 	r.Steps, r.Verdict = tr.Steps, v
+	r.Notes = append(r.Notes, t.logs...)
 	t.explain(&r, before, v)
 	r.CtState, r.CtReply = ctStateName(p.CtInfo)
 	if s, d := traceAddrPort(p); p.Family != 0 && (s != src || d != dst) {

@@ -379,3 +379,28 @@ func TestParseTraceIface(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceLogQueue checks that LOG lines show with the packet that wrote
+// them, and that a QUEUE verdict, with no listener offline, leaves no
+// entry behind (the kernel drops the packet and its unconfirmed entry).
+func TestTraceLogQueue(t *testing.T) {
+	rules := `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p udp -j LOG --log-prefix "dns: "
+-A INPUT -p udp -m udp --dport 53 -j ACCEPT
+-A INPUT -p tcp -j QUEUE
+COMMIT
+`
+	tr, res := traceRun(t, traceHost, rules, "udp 198.18.0.2:1 > 198.18.0.1:53\ntcp 198.18.0.2:1 > 198.18.0.1:22 S\n")
+	if n := res[0].Notes; len(n) != 1 || !strings.HasPrefix(n[0], "log: dns: IN=eth0 OUT= MAC= SRC=198.18.0.2 DST=198.18.0.1 ") {
+		t.Errorf("LOG notes %q", n)
+	}
+	if g := res[1]; g.Verdict != target.Queued || g.By != "filter/INPUT/3" || len(g.Notes) != 1 || !strings.HasPrefix(g.Notes[0], "queue 0: no listener") {
+		t.Errorf("QUEUE: %s by %s, notes %q", g.Verdict, g.By, g.Notes)
+	}
+	if es := tr.Conntrack(); len(es) != 1 || es[0].Orig.Proto != conntrack.ProtoUDP {
+		t.Errorf("entries %v, want the UDP one only", es)
+	}
+}
