@@ -36,20 +36,29 @@ pcapng file names one, else the --iface whose prefix holds the source; its
 output interface is the --iface whose prefix holds the destination (for a
 packet from a local address, the capture's interface when named). The
 longest prefix wins, the first given among equals; a /0 prefix is a default
-route; an address no prefix holds has no interface.
+route; an address no prefix holds has no interface. IPv6 packets are
+listed as skipped: iptables sees only IPv4.
 
 -o json prints one JSON object per packet: n, time, packet, hooks, rules
 (["table/CHAIN/N"]), policies, verdict, by, ctstate, ctdir ("reply"), nat
 ({"src","dst"} as "addr:port" after NAT, only when rewritten) and notes;
 then {"conntrack": [the conntrack -L lines]}.
 
---spec FILE reads crafted packets from a text file instead of a capture,
-one per line, e.g.:
-    tcp 198.18.0.2:40000 > 198.18.0.1:22 S seq=1000 mss=1460
+--spec FILE reads crafted packets from a text file instead of a capture
+(the scripts' mkpcap writes the same packets to pcap), one per line:
+    tcp 198.18.0.2:40000 > 198.18.0.1:22 S seq=1000 mss=1460 wscale=7
     +1.5s
     udp 198.18.0.2:5353 > 198.18.0.1:53 len=20
     icmp 198.18.0.1 > 198.18.0.2 port-unreachable quote=2
-(see gofw's documentation of the spec format for every option).`
+    icmp 198.18.0.2 > 198.18.0.1 echo-request id=7 seq=1 dev=eth0
+A line is PROTO SRC > DST (tcp and udp with :PORT, [ADDR]:PORT for IPv6);
+tcp then FLAGS (letters of FSRPAUEC, or none) and seq= ack= win= mss=
+wscale= sackperm; icmp an iptables --icmp-type name or type=N code=N, then
+id= seq= for queries, quote=N (the Nth packet) or quote=[PACKET] and
+quotelen=N for errors; ip proto=N. Any packet: len=N or data=HEX, ttl=
+tos= ipid= df frag=OFF[,more] badsum truncate=N (cut, IP length fixed)
+snap=N (cut, IP length left) dev=NAME (capture interface). "+DURATION"
+moves the capture clock; "#" starts a comment.`
 
 // Trace runs "gofw trace ARGS..." and returns the exit code: 0 when every
 // packet was traced, 1 when the rules, the capture or an option could not
