@@ -212,7 +212,7 @@ func (c *Connlimit) Bind(env *Env) error {
 // connection (INVALID, UNTRACKED): its own tuple, read from the headers.
 // ok is false where the kernel cannot build one (no transport header).
 func packetTuple(p *packet.Packet) (conntrack.Tuple, bool) {
-	if p.Family == 0 || (p.Malformed && p.Reason.L3()) || p.L4Off < 0 {
+	if p.Family == 0 || (p.Malformed && p.Reason.L3()) || p.L4Off < 0 || p.L4Off > len(p.Data) {
 		return conntrack.Tuple{}, false
 	}
 	l4 := p.Data[p.L4Off:]
@@ -330,7 +330,7 @@ func (cc *connCount) shardOf(k connKey) *connShard {
 // not allocate.
 func (c *Connlimit) Match(p *packet.Packet) bool {
 	cc := c.count.Load()
-	if cc == nil || p.Family != 4 {
+	if cc == nil || !p.Src.Is4() || !p.Dst.Is4() {
 		return false
 	}
 	x := connTuple{zone: p.Zone, conn: p.Conn}

@@ -966,7 +966,7 @@ func (e *hlEntry) byteCost(n int) uint64 {
 // allocate.
 func (h *Hashlimit) Match(p *packet.Packet) bool {
 	t := h.table.Load()
-	if t == nil || p.Family != 4 {
+	if t == nil || !p.Src.Is4() || !p.Dst.Is4() {
 		return false
 	}
 	k, ok := t.key(p)

@@ -405,7 +405,7 @@ func (t *recentTable) reap(since uint64) *recentEntry {
 // evicts or reuses one, does not allocate.
 func (r *Recent) Match(p *packet.Packet) bool {
 	t := r.table.Load()
-	if t == nil || p.Family != 4 {
+	if t == nil || !p.Src.Is4() || !p.Dst.Is4() {
 		return false
 	}
 	a := p.Src.As4()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/packet"
 )
 
@@ -80,3 +81,79 @@ func at(p *packet.Packet, d time.Duration) *packet.Packet {
 // stEpoch is a clock value well away from zero, as a running daemon's
 // monotonic clock is.
 const stEpoch = 1000 * time.Hour
+
+// TestStatefulOddPackets: whatever the packet holds (nothing decoded, a
+// broken IP header, a fragment, an IPv6 datagram), the hot paths neither
+// panic nor match what they cannot read.
+func TestStatefulOddPackets(t *testing.T) {
+	env := &Env{CT: conntrack.NewTable(conntrack.Config{})}
+	rules := []string{
+		"-m limit --limit 1/sec",
+		"-m hashlimit --hashlimit-upto 1/sec --hashlimit-mode srcip,dstport --hashlimit-name odd",
+		"-m recent --set --name odd",
+		"-m recent ! --rcheck --rttl --seconds 5 --hitcount 2 --name odd",
+		"-m connlimit --connlimit-above 0",
+		"-m string --string x --algo bm --from 10",
+		"-m string --hex-string |00| --algo kmp",
+		"-m statistic --mode nth --every 2 --packet 1",
+	}
+	v6 := stDecode(t, packet.BuildUDP(stAP("fd00::1", 1), stAP("fd00::2", 2), []byte("x")))
+	short := stUDP(t, "198.18.0.1", 1, "198.18.0.2", 2, nil)
+	short.Data = short.Data[:10]
+	frag := stDecode(t, packet.BuildIP(netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.0.2"), packet.ProtoUDP, []byte{1}, packet.WithFrag(3, false)))
+	odd := map[string]*packet.Packet{
+		"zero":     {},
+		"family 4": {Family: 4, L4Off: -1, PayloadOff: -1},
+		"broken":   {Family: 4, Malformed: true, Reason: packet.ReasonIHL, Data: []byte{0x45}},
+		"ipv6":     v6,
+		"short":    short,
+		"fragment": frag,
+	}
+	for _, rule := range rules {
+		for _, m := range stMatches(t, env, rule) {
+			for name, p := range odd {
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Errorf("%s on %s packet: panic %v", rule, name, r)
+						}
+					}()
+					q := *p
+					m.Match(&q)
+				}()
+			}
+		}
+	}
+}
+
+// FuzzStatefulMatch: any datagram the decoder accepts, or half-decodes,
+// goes through every stateful hot path without a panic.
+func FuzzStatefulMatch(f *testing.F) {
+	f.Add(packet.BuildUDP(stAP("198.18.0.1", 1), stAP("198.18.0.2", 2), []byte("GET x")), int64(0))
+	f.Add(packet.BuildTCP(stAP("198.18.0.1", 1), stAP("198.18.0.2", 2), packet.TCPSyn, 1, 0, 100, nil), int64(1e9))
+	f.Add([]byte{0x45, 0, 0, 20}, int64(-1))
+	env := &Env{CT: conntrack.NewTable(conntrack.Config{})}
+	var ms []Matcher
+	for _, rule := range []string{
+		"-m limit --limit 1/sec",
+		"-m hashlimit --hashlimit-upto 1/sec --hashlimit-mode srcip,srcport,dstip,dstport --hashlimit-name fuzz",
+		"-m hashlimit --hashlimit-upto 1kb/s --hashlimit-burst 4kb --hashlimit-mode dstport --hashlimit-name fuzzb",
+		"-m recent --set --rdest --name fuzz",
+		"-m recent --update --rttl --seconds 5 --hitcount 2 --reap --name fuzz",
+		"-m connlimit --connlimit-upto 3 --connlimit-mask 16",
+		"-m string --string GET --algo bm --icase",
+		"-m string --string GET --algo kmp --from 20 --to 60",
+		"-m statistic --mode random --probability 0.5",
+	} {
+		ms = append(ms, stMatches(f, env, rule)...)
+	}
+	f.Fuzz(func(t *testing.T, dg []byte, now int64) {
+		p := &packet.Packet{}
+		p.ResetMeta()
+		packet.Decode(dg, p)
+		p.Now = now
+		for _, m := range ms {
+			m.Match(p)
+		}
+	})
+}
