@@ -41,7 +41,13 @@
 // for byte what conntrack-tools 1.4.7 prints, so gofw's conntrack command
 // can be a drop-in replacement.
 //
-// NAT (issue #4) will rewrite the reply tuple of an unconfirmed Conn with
-// SetReplyTuple and set the SRC_NAT/DST_NAT status bits; helpers fill the
-// expectation table with AddExpect.
+// NAT bindings live here too (nat.go): SetupNAT is nf_nat_setup_info, the
+// reply tuple of an unconfirmed Conn becomes the inverse of the translated
+// tuple (get_unique_tuple: the port classes, the bysrc reuse, the bounded
+// port search), and the engine rewrites every packet from the two tuples.
+// The FTP and TFTP helpers (helper_ftp.go, helper_tftp.go) parse payloads
+// handed in as bytes, fill the expectation table, rewrite commands of NATed
+// connections through a Mangler the engine provides and keep the TCP
+// sequence adjustment (seqadj.go); expected children are NATed by
+// "follow master" when they are created.
 package conntrack

@@ -359,9 +359,6 @@ func (t *Table) Confirm(c *Conn, info CtInfo, now int64) (*Conn, Verdict) {
 	if st&StatusSrcNAT != 0 {
 		t.linkBySrc(c)
 	}
-	if st&StatusSrcNAT != 0 {
-		t.linkBySrc(c)
-	}
 	c.events.Store(0)
 	t.publish(c, EventNew, now)
 	return c, Accept

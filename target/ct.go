@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/grammar"
 	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
@@ -275,6 +276,11 @@ func (t *CT) Bind(*match.Env) error {
 	if t.Helper != "" {
 		if _, ok := ctHelpers[t.Helper]; !ok {
 			return fmt.Errorf("CT: --helper %s: no such conntrack helper", t.Helper)
+		}
+		// The kernel has more helpers than gofw implements: refuse the
+		// others rather than attach a helper that would do nothing.
+		if !conntrack.HelperKnown(t.Helper) {
+			return fmt.Errorf("CT: --helper %s: gofw implements the ftp and tftp helpers only", t.Helper)
 		}
 	}
 	return nil
