@@ -378,3 +378,51 @@ func FuzzConntrackArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestNATMatch covers -n, -g and -j: libnetfilter_conntrack counts an
+// entry as NATed only once the NAT decision was taken (*_NAT_DONE), so a
+// plain ping is not "DNAT" even though its ICMP fields differ.
+func TestNATMatch(t *testing.T) {
+	tu := func(proto uint8, src, dst string, sp, dp uint16) Tuple {
+		return MakeTuple(netip.MustParseAddr(src), netip.MustParseAddr(dst), proto, sp, dp)
+	}
+	done := StatusSrcNATDone | StatusDstNATDone
+	dnat := Entry{Orig: tu(ProtoTCP, "198.18.0.1", "198.18.0.254", 40956, 80),
+		Reply: tu(ProtoTCP, "198.18.1.1", "198.18.0.1", 8080, 40956), Status: done | StatusDstNAT}
+	snat := Entry{Orig: tu(ProtoTCP, "198.18.0.1", "198.18.1.1", 40000, 80),
+		Reply: tu(ProtoTCP, "198.18.1.1", "198.18.0.200", 80, 40000), Status: done | StatusSrcNAT}
+	pingDone := Entry{Orig: MakeICMPTuple(netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.1.1"), ProtoICMP, 8, 0, 7),
+		Reply: MakeICMPTuple(netip.MustParseAddr("198.18.1.1"), netip.MustParseAddr("198.18.0.1"), ProtoICMP, 0, 0, 7), Status: done}
+	pingNoNAT := pingDone
+	pingNoNAT.Status = 0
+	rows := []struct {
+		args string
+		e    Entry
+		want bool
+	}{
+		{"-L -g", dnat, true},
+		{"-L -n", dnat, false},
+		{"-L -j", dnat, true},
+		{"-L -g 198.18.1.1", dnat, true},
+		{"-L -g 198.18.1.2", dnat, false},
+		{"-L -n", snat, true},
+		{"-L -n 198.18.0.200", snat, true},
+		{"-L -g", snat, false},
+		{"-L -n -g", snat, false},
+		{"-L -j 198.18.0.200", snat, true},
+		// The reference's quirk: with NAT decided, ICMP fields never
+		// line up, so a ping is both SNAT and DNAT; without, neither.
+		{"-L -n -g", pingDone, true},
+		{"-L -j", pingNoNAT, false},
+		{"-L -g", pingNoNAT, false},
+	}
+	for _, r := range rows {
+		c, err := ParseArgs(splitArgs(r.args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Match(&r.e); got != r.want {
+			t.Errorf("%s on %v: %v, want %v", r.args, r.e, got, r.want)
+		}
+	}
+}
