@@ -598,7 +598,9 @@ type hlKey struct {
 
 // hlCfg is the table's configuration, struct hashlimit_cfg3 as
 // htable_create copies it from the rule that creates the table, with the
-// times in jiffies and size and max resolved.
+// times in jiffies and size and max resolved. The size (the kernel's count
+// of hash buckets) matters only through the default max, 8 × size: gofw's
+// maps grow as the entries come.
 type hlCfg struct {
 	mode             HashlimitMode
 	bytes, rateMatch bool
