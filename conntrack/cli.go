@@ -1035,6 +1035,7 @@ func checkLegal(given uint32, n int, legal string, names []string, origMsg, repl
 type protoDef struct {
 	name string
 	num  uint8
+	help string // what -h -p NAME prints after the usage
 	opts []protoOpt
 	// legalRows gives, per Op, one character per option ('0'..'3');
 	// missing rows are all '0', as the C arrays' zero tail.
@@ -1102,23 +1103,26 @@ func portRows(create, get, state string) map[Op]string {
 	}
 }
 
+// portHelp is the help of the port-based extensions, typo included.
+const portHelp = "  --orig-port-src\t\toriginal source port\n  --orig-port-dst\t\toriginal destination port\n  --reply-port-src\t\treply source port\n  --reply-port-dst\t\treply destination port\n  --mask-port-src\t\tmask source port\n  --mask-port-dst\t\tmask destination port\n  --tuple-port-src\t\texpectation tuple src port\n  --tuple-port-src\t\texpectation tuple dst port\n"
+
 var (
 	tcpProto = &protoDef{
-		name: "tcp", num: ProtoTCP,
+		name: "tcp", num: ProtoTCP, help: portHelp + "  --state\t\t\tTCP state, fe. ESTABLISHED\n",
 		opts:      portOpts(protoOpt{[]string{"state"}, poState}),
 		legalRows: portRows("1", "2", "2"),
 		origPair:  1<<0 | 1<<1, replyPair: 1<<2 | 1<<3,
 		origMsg: "`--sport' and `--dport'", replyMsg: "`--reply-src-port' and `--reply-dst-port'",
 	}
 	udpProto = &protoDef{
-		name: "udp", num: ProtoUDP,
+		name: "udp", num: ProtoUDP, help: portHelp,
 		opts:      portOpts(),
 		legalRows: portRows("", "", ""),
 		origPair:  1<<0 | 1<<1, replyPair: 1<<2 | 1<<3,
 		origMsg: "`--sport' and `--dport'", replyMsg: "`--reply-src-port' and `--reply-dst-port'",
 	}
 	udpliteProto = &protoDef{
-		name: "udplite", num: ProtoUDPLite,
+		name: "udplite", num: ProtoUDPLite, help: portHelp,
 		opts: udpProto.opts, legalRows: udpProto.legalRows,
 		origPair: udpProto.origPair, replyPair: udpProto.replyPair,
 		origMsg: udpProto.origMsg, replyMsg: udpProto.replyMsg,
@@ -1127,6 +1131,7 @@ var (
 	// not reproduce: their state options are refused by name.
 	sctpProto = &protoDef{
 		name: "sctp", num: ProtoSCTP,
+		help: portHelp + "  --state\t\t\tSCTP state, fe. ESTABLISHED\n  --orig-vtag\t\toriginal verification tag\n  --reply-vtag\t\treply verification tag\n",
 		opts: portOpts(protoOpt{[]string{"state"}, poUnsupported},
 			protoOpt{[]string{"orig-vtag"}, poUnsupported}, protoOpt{[]string{"reply-vtag"}, poUnsupported}),
 		legalRows: portRows("111", "222", "222"),
@@ -1134,7 +1139,7 @@ var (
 		origMsg: "`--sport' and `--dport'", replyMsg: "`--reply-src-port' and `--reply-dst-port'",
 	}
 	dccpProto = &protoDef{
-		name: "dccp", num: ProtoDCCP,
+		name: "dccp", num: ProtoDCCP, help: portHelp + "  --state\t\t\tDCCP state, fe. RESPOND\n",
 		opts:      portOpts(protoOpt{[]string{"state"}, poUnsupported}, protoOpt{[]string{"role"}, poUnsupported}),
 		legalRows: portRows("11", "22", "22"),
 		origPair:  1<<0 | 1<<1, replyPair: 1<<2 | 1<<3,
@@ -1142,6 +1147,7 @@ var (
 	}
 	icmpProto = &protoDef{
 		name: "icmp", num: ProtoICMP,
+		help: "  --icmp-type\t\t\ticmp type\n  --icmp-code\t\t\ticmp code\n  --icmp-id\t\t\ticmp id\n",
 		opts: []protoOpt{
 			{[]string{"icmp-type"}, poICMPType},
 			{[]string{"icmp-code"}, poICMPCode},
@@ -1154,6 +1160,7 @@ var (
 	}
 	icmpv6Proto = &protoDef{
 		name: "icmpv6", num: ProtoICMPv6,
+		help: "  --icmpv6-type\t\t\ticmpv6 type\n  --icmpv6-code\t\t\ticmpv6 code\n  --icmpv6-id\t\t\ticmpv6 id\n",
 		opts: []protoOpt{
 			{[]string{"icmpv6-type"}, poICMPType},
 			{[]string{"icmpv6-code"}, poICMPCode},
@@ -1163,6 +1170,10 @@ var (
 	}
 	greProto = &protoDef{
 		name: "gre", num: ProtoGRE,
+		help: "  --orig-key-src\t\toriginal source key\n  --orig-key-dst\t\toriginal destination key\n" +
+			"  --reply-key-src\t\treply source key\n  --reply-key-dst\t\treply destination key\n" +
+			"  --mask-key-src\t\tmask source key\n  --mask-key-dst\t\tmask destination key\n" +
+			"  --tuple-key-src\t\texpectation tuple src key\n  --tuple-key-src\t\texpectation tuple dst key\n",
 		opts: []protoOpt{
 			{[]string{"orig-key-src", "srckey"}, poOrigSport},
 			{[]string{"orig-key-dst", "dstkey"}, poOrigDport},
@@ -1179,7 +1190,7 @@ var (
 		origMsg: "`--srckey' and `--dstkey'", replyMsg: "`--reply-src-key' and `--reply-dst-key'",
 	}
 	// unknownProto is ct_proto_unknown: any other protocol, no options.
-	unknownProto = &protoDef{name: "unknown"}
+	unknownProto = &protoDef{name: "unknown", help: "  no options (unsupported)\n"}
 )
 
 var protoDefs = []*protoDef{tcpProto, udpProto, udpliteProto, sctpProto, dccpProto, icmpProto, icmpv6Proto, greProto}
@@ -1216,9 +1227,29 @@ func findProto(name string) (uint8, *protoDef, bool) {
 // protoByName is getprotobyname over /etc/protocols (names and aliases,
 // case-sensitive, as glibc's files backend).
 func protoByName(name string) (uint8, bool) {
+	n, _, ok := lookupProtocols(func(names []string, _ uint8) bool {
+		for _, a := range names {
+			if a == name {
+				return true
+			}
+		}
+		return false
+	})
+	return n, ok
+}
+
+// protoNameByNum is getprotobynumber's name, or "" .
+func protoNameByNum(num uint8) string {
+	_, name, _ := lookupProtocols(func(_ []string, n uint8) bool { return n == num })
+	return name
+}
+
+// lookupProtocols returns the first /etc/protocols line that match
+// accepts: its number and its official name.
+func lookupProtocols(match func(names []string, num uint8) bool) (uint8, string, bool) {
 	f, err := os.Open("/etc/protocols")
 	if err != nil {
-		return 0, false
+		return 0, "", false
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -1232,16 +1263,12 @@ func protoByName(name string) (uint8, bool) {
 		if err != nil {
 			continue
 		}
-		if fs[0] == name {
-			return uint8(n), true
-		}
-		for _, a := range fs[2:] {
-			if a == name {
-				return uint8(n), true
-			}
+		names := append([]string{fs[0]}, fs[2:]...)
+		if match(names, uint8(n)) {
+			return uint8(n), fs[0], true
 		}
 	}
-	return 0, false
+	return 0, "", false
 }
 
 // protoOption handles an option of the loaded protocol, as its
@@ -1423,6 +1450,24 @@ func (c *Command) Print(stdout, stderr io.Writer, prog string, out []byte, err *
 	line, code, _ := c.Summary(n)
 	io.WriteString(stderr, line)
 	return code
+}
+
+// Help returns what -h prints: the usage, and with -p the protocol's
+// options (extension_help: an unsupported protocol is named as
+// getprotobynumber names it).
+func (c *Command) Help(prog string) string {
+	u := Usage(prog)
+	d := c.proto
+	if d == nil {
+		return u
+	}
+	name := d.name
+	if d == unknownProto {
+		if n := protoNameByNum(*c.Filter.Proto); n != "" {
+			name = n
+		}
+	}
+	return u + "Proto `" + name + "' help:\n" + d.help
 }
 
 // Version is what conntrack -V prints.

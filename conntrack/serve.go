@@ -73,7 +73,7 @@ func (t *Table) Exec(c *Command) ([]byte, *CmdError) {
 	case OpVersion:
 		return []byte(Version), nil
 	case OpHelp, OpUsage:
-		return []byte(Usage("gofw conntrack")), nil
+		return []byte(c.Help("gofw conntrack")), nil
 	case OpExpCreate, OpExpDelete, OpExpGet:
 		return nil, paramErr("gofw does not create, get or delete single expectations: its helpers own them (use -L expect, -F expect)")
 	}

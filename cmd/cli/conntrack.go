@@ -138,7 +138,7 @@ func Conntrack(socket string, args []string, stdout, stderr io.Writer) int {
 		io.WriteString(stdout, conntrack.Version)
 		return 0
 	case conntrack.OpHelp, conntrack.OpUsage:
-		io.WriteString(stdout, conntrack.Usage(conntrackProg))
+		io.WriteString(stdout, c.Help(conntrackProg))
 		return 0
 	case conntrack.OpEvent, conntrack.OpExpEvent:
 		return conntrackEvents(socket, c, args, stdout, stderr)
