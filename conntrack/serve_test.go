@@ -439,3 +439,24 @@ func TestSetTimeout(t *testing.T) {
 		t.Errorf("unknown name: %v (should list the known names)", err)
 	}
 }
+
+// TestStamps: -E -o timestamp prefixes "[%-.8ld.%-.6ld]\t" (zero-padded),
+// -L expect -o timestamp "[%-8ld.%-6ld]\t" (left-aligned, blank-padded),
+// as conntrack-tools prints them.
+func TestStamps(t *testing.T) {
+	rows := []struct {
+		at           time.Time
+		event, exlst string
+	}{
+		{time.Unix(1796182147, 654172000), "[1796182147.654172]\t", "[1796182147.654172]\t"},
+		{time.Unix(12, 5000), "[00000012.000005]\t", "[12      .5     ]\t"},
+	}
+	for _, r := range rows {
+		if got := string(appendEventStamp(nil, r.at)); got != r.event {
+			t.Errorf("event stamp %v: %q, want %q", r.at, got, r.event)
+		}
+		if got := string(appendExpectStamp(nil, r.at)); got != r.exlst {
+			t.Errorf("expect stamp %v: %q, want %q", r.at, got, r.exlst)
+		}
+	}
+}
