@@ -61,6 +61,10 @@ type Datapath struct {
 	reject *rejecter
 	clock  func() int64
 	Stats  Stats
+	// MergeOut runs POSTROUTING in the OUTPUT visit; the divert must then
+	// let locally sourced packets by at POSTROUTING (Divert.MergeOut).
+	// gofwd sets both from the ruleset (ruleset.Ruleset.OutputMayReroute).
+	MergeOut atomic.Bool
 }
 
 // New returns a datapath for eng; links names interfaces.
@@ -179,23 +183,7 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	p.PktType = pktType(p, m, d.eng)
 	p.Now = d.clock()
 
-	// A packet at a later hook takes back what conntrack decided at its
-	// first hook. A packet gofw itself sent (a REJECT answer) finds its
-	// entry the same way at its first hook, as nf_ct_attach gives the
-	// kernel's answers their connection.
-	fl, ok := d.flight.take(d.flight.fingerprint(p))
-	if !ok && m.hook == packet.Output && d.flight.answers.Load() > 0 {
-		if fl, ok = d.flight.take(d.flight.answerFingerprint(p)); ok {
-			d.flight.answers.Add(-1)
-		}
-	}
-	if ok {
-		p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
-	} else if !first(m.hook) {
-		d.Stats.Lost.Add(1)
-		d.eng.Reattach(p)
-	}
-	v := d.eng.Hook(p, m.hook, nil)
+	v, next, record := w.visit(p, m)
 	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
 	if p.Mark != m.mark {
 		out.mark, out.setMark = p.Mark, true
@@ -207,8 +195,9 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	switch v {
 	case target.Accept:
 		d.Stats.Accepted.Add(1)
-		if !last(m.hook) {
-			d.flight.put(w.fingerprintOut(p), flight{conn: p.Conn, info: p.CtInfo, noTrack: p.NoTrack, zone: p.Zone})
+		if record {
+			next.conn, next.info, next.noTrack, next.zone = p.Conn, p.CtInfo, p.NoTrack, p.Zone
+			d.flight.put(w.fingerprintOut(p), next)
 		}
 	case target.Rejected:
 		d.Stats.Rejected.Add(1)
@@ -220,6 +209,92 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 		d.Stats.Dropped.Add(1)
 	}
 	return out
+}
+
+// visit runs the hooks one queue visit stands for. The divert sends a
+// packet to gofwd at PREROUTING, OUTPUT and POSTROUTING only; the other
+// hooks run in the same visit as one of those, so that most packets cross
+// to user space once:
+//
+//   - PREROUTING, for a packet the kernel will deliver here (its
+//     destination after gofw's DNAT is local, broadcast or multicast, as
+//     the input route decides): PREROUTING then INPUT, confirm included.
+//   - PREROUTING, for a packet to be forwarded: PREROUTING; the packet is
+//     recorded and FORWARD runs with POSTROUTING, once the kernel has
+//     routed it and the output interface is known.
+//   - OUTPUT: OUTPUT, then POSTROUTING too when nothing in the OUTPUT path
+//     can re-route the packet (MergeOut); the POSTROUTING divert then lets
+//     locally sourced packets by. Otherwise the packet is recorded and
+//     POSTROUTING runs at its own visit.
+//
+// The kernel may still drop a packet between the hooks (reverse-path
+// filter, no route); gofw has then already counted it at the later hook.
+// It returns the verdict, and what to record for a later visit.
+func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight, record bool) {
+	d := w.d
+	host := d.eng.Env.Host
+	switch m.hook {
+	case packet.Prerouting:
+		v = d.eng.Hook(p, packet.Prerouting, nil)
+		if v != target.Accept {
+			return v, next, false
+		}
+		if host.Delivers(p.Dst) {
+			return d.eng.Hook(p, packet.Input, nil), next, false
+		}
+		return v, flight{forward: true, in: p.InIface}, true
+
+	case packet.Output:
+		// gofw's own REJECT answers are attached to the rejected
+		// connection, as nf_ct_attach gives the kernel's its own.
+		if d.flight.answers.Load() > 0 {
+			if fl, ok := d.flight.take(d.flight.answerFingerprint(p)); ok {
+				d.flight.answers.Add(-1)
+				p.Conn, p.CtInfo = fl.conn, fl.info
+			}
+		}
+		v = d.eng.Hook(p, packet.Output, nil)
+		if v != target.Accept {
+			return v, next, false
+		}
+		if d.MergeOut.Load() {
+			v = d.eng.Hook(p, packet.Postrouting, nil)
+			// A packet whose source is not local (0.0.0.0, a raw
+			// socket's) is not let by at POSTROUTING: it comes back, and
+			// must be waved through there.
+			return v, flight{merged: true}, !host.IsLocal(p.Src)
+		}
+		return v, next, true
+
+	case packet.Postrouting:
+		fl, ok := d.flight.take(d.flight.fingerprint(p))
+		switch {
+		case ok && fl.merged:
+			return target.Accept, next, false
+		case ok:
+			p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+		default:
+			d.Stats.Lost.Add(1)
+			d.eng.Reattach(p)
+			fl.forward = !host.IsLocal(p.Src)
+		}
+		if fl.forward {
+			p.InIface = fl.in
+			if v = d.eng.Hook(p, packet.Forward, nil); v != target.Accept {
+				return v, next, false
+			}
+		}
+		return d.eng.Hook(p, packet.Postrouting, nil), next, false
+	}
+	// INPUT or FORWARD diverted on their own (a divert of an older gofwd
+	// still in place): run that hook with what the packet carries.
+	if fl, ok := d.flight.take(d.flight.fingerprint(p)); ok {
+		p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+	} else {
+		d.Stats.Lost.Add(1)
+		d.eng.Reattach(p)
+	}
+	return d.eng.Hook(p, m.hook, nil), next, false
 }
 
 // fingerprintOut fingerprints p as the kernel will see it at the next
@@ -254,9 +329,6 @@ func (d *Datapath) sendReject(p *packet.Packet) {
 	}
 }
 
-func first(h packet.Hook) bool { return h == packet.Prerouting || h == packet.Output }
-func last(h packet.Hook) bool  { return h == packet.Input || h == packet.Postrouting }
-
 // pktType classifies a received packet for -m pkttype. The kernel reads
 // skb->pkt_type, set from the link-layer destination, which NFQUEUE does
 // not pass on; gofw derives it from the IP destination instead (limited
@@ -272,4 +344,11 @@ func pktType(p *packet.Packet, m *meta, e *ruleset.Engine) packet.PktType {
 		return packet.PktBroadcast
 	}
 	return packet.PktHost
+}
+
+// String summarises the counters for gofwd's log.
+func (s *Stats) String() string {
+	return fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors",
+		s.Packets.Load(), s.Accepted.Load(), s.Dropped.Load(), s.Rejected.Load(), s.Queued.Load(), s.Modified.Load(),
+		s.Malformed.Load(), s.Lost.Load(), s.NoBufs.Load(), s.VerdictErr.Load())
 }

@@ -40,9 +40,13 @@ type Divert struct {
 	Queue, Queues uint16
 	// FailOpen adds --queue-bypass: packets pass when no gofwd listens.
 	FailOpen bool
-	// Hooks are the hooks to divert (all five unless a program needs
-	// fewer).
+	// Hooks are the hooks to divert: DefaultHooks, or all five for a
+	// datapath that runs each hook at its own visit.
 	Hooks packet.HookMask
+	// MergeOut lets packets with a local source by at POSTROUTING: the
+	// datapath ran their POSTROUTING in the OUTPUT visit already
+	// (Datapath.MergeOut).
+	MergeOut bool
 	// Run runs one command with stdin and returns its combined output.
 	Run Runner
 }
@@ -59,6 +63,10 @@ func ExecRunner(stdin, name string, args ...string) (string, error) {
 	err := cmd.Run()
 	return out.String(), err
 }
+
+// DefaultHooks are the hooks the datapath is visited at: INPUT runs in the
+// PREROUTING visit and FORWARD in the POSTROUTING one (Datapath.visit).
+const DefaultHooks = 1<<packet.Prerouting | 1<<packet.Output | 1<<packet.Postrouting
 
 // Comment marks gofw's jumps in the built-in chains.
 const Comment = "gofw divert"
@@ -90,10 +98,7 @@ func (d *Divert) Rules() string {
 			c := chainName(h)
 			chains = append(chains, ":"+c+" - [0:0]")
 			rules = append(rules, fmt.Sprintf("-I %s 1 -m comment --comment %q -j %s", h, Comment, c))
-			if divertChain[h].notrack {
-				rules = append(rules, "-A "+c+" -j CT --notrack")
-			}
-			rules = append(rules, "-A "+c+" -j NFQUEUE "+d.queueSpec())
+			rules = append(rules, d.chainRules(h)...)
 		}
 		if len(chains) == 0 {
 			continue
@@ -108,6 +113,42 @@ func (d *Divert) Rules() string {
 		b.WriteString("COMMIT\n")
 	}
 	return b.String()
+}
+
+// chainRules returns the rules of hook h's GOFW chain.
+func (d *Divert) chainRules(h packet.Hook) []string {
+	c := chainName(h)
+	var rules []string
+	if divertChain[h].notrack {
+		rules = append(rules, "-A "+c+" -j CT --notrack")
+	}
+	if h == packet.Postrouting && d.MergeOut {
+		rules = append(rules, "-A "+c+" -m addrtype --src-type LOCAL -j RETURN")
+	}
+	return append(rules, "-A "+c+" -j NFQUEUE "+d.queueSpec())
+}
+
+// SetMergeOut changes MergeOut in the installed divert: the POSTROUTING
+// chain is refilled in one iptables-restore commit, so no packet meets a
+// half-changed chain.
+func (d *Divert) SetMergeOut(merge bool) error {
+	if d.MergeOut == merge {
+		return nil
+	}
+	d.MergeOut = merge
+	if !d.Hooks.Has(packet.Postrouting) {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("*mangle\n-F " + chainName(packet.Postrouting) + "\n")
+	for _, r := range d.chainRules(packet.Postrouting) {
+		b.WriteString(r + "\n")
+	}
+	b.WriteString("COMMIT\n")
+	if out, err := d.Run(b.String(), d.Cmd+"-restore", "--noflush"); err != nil {
+		return fmt.Errorf("%s-restore: %v: %s", d.Cmd, err, strings.TrimSpace(out))
+	}
+	return nil
 }
 
 func (d *Divert) queueSpec() string {

@@ -50,6 +50,21 @@ COMMIT
 	if got := d.Rules(); got != want {
 		t.Errorf("fail-closed rules:\n%s\nwant:\n%s", got, want)
 	}
+	// The default hooks with merged local output: POSTROUTING lets
+	// locally sourced packets by.
+	d = &Divert{Cmd: "iptables-legacy", Queue: 0, Queues: 1, Hooks: DefaultHooks, MergeOut: true}
+	if got := d.Rules(); strings.Contains(got, "GOFW-INPUT") || strings.Contains(got, "GOFW-FORWARD") ||
+		!strings.Contains(got, "-A GOFW-POSTROUTING -m addrtype --src-type LOCAL -j RETURN\n-A GOFW-POSTROUTING -j NFQUEUE --queue-num 0\n") {
+		t.Errorf("default hooks, merged output:\n%s", got)
+	}
+	r := &recorder{}
+	d.Run = r.run
+	if err := d.SetMergeOut(false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(r.calls, "\n"), "iptables-legacy-restore --noflush\n*mangle\n-F GOFW-POSTROUTING\n-A GOFW-POSTROUTING -j NFQUEUE --queue-num 0\nCOMMIT"; got != want {
+		t.Errorf("SetMergeOut(false) ran:\n%s\nwant:\n%s", got, want)
+	}
 	// --fail-open adds the bypass; several queues balance by flow.
 	d = &Divert{Cmd: "iptables-legacy", Queue: 0, Queues: 2, FailOpen: true, Hooks: packet.Input.Mask()}
 	if got := d.Rules(); !strings.Contains(got, "-A GOFW-INPUT -j NFQUEUE --queue-balance 0:1 --queue-bypass\n") || strings.Contains(got, "*raw") {

@@ -31,6 +31,13 @@ type flight struct {
 	info    conntrack.CtInfo
 	noTrack bool
 	zone    uint16
+	// forward: the packet was routed onward at PREROUTING; FORWARD runs
+	// at its POSTROUTING visit, with in as its input interface (the kernel
+	// names no input device at POSTROUTING).
+	forward bool
+	in      string
+	// merged: POSTROUTING already ran in the OUTPUT visit.
+	merged bool
 }
 
 // inflight is a two-generation map: entries older than two rotations (the

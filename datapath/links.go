@@ -71,8 +71,23 @@ func (l *Links) Refresh() error {
 		}
 		ifaces = append(ifaces, i)
 	}
+	// Local routes wider than one address (AnyIP, "ip route add local
+	// PREFIX"): the kernel delivers every address in them.
+	var nets []netip.Prefix
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_LOCAL, Type: unix.RTN_LOCAL},
+		netlink.RT_FILTER_TABLE|netlink.RT_FILTER_TYPE)
+	if err == nil {
+		for _, r := range routes {
+			if r.Dst == nil {
+				continue
+			}
+			if p, ok := netipPrefix(netlink.Addr{IPNet: r.Dst}); ok && p.Bits() < 32 {
+				nets = append(nets, p.Masked())
+			}
+		}
+	}
 	l.names.Store(&names)
-	l.Host.Set(ifaces)
+	l.Host.SetRoutes(ifaces, nets)
 	return nil
 }
 

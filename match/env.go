@@ -96,6 +96,10 @@ type Host struct {
 type hostSnap struct {
 	ifaces []Iface
 	local  map[netip.Addr]bool
+	// localNets are RTN_LOCAL routes of the local routing table wider
+	// than one address ("ip route add local 198.18.9.0/24 dev lo"): every
+	// address in them is delivered to this host.
+	localNets []netip.Prefix
 }
 
 // NewHost returns a Host holding ifaces.
@@ -106,8 +110,12 @@ func NewHost(ifaces []Iface) *Host {
 }
 
 // Set replaces the interfaces wholesale.
-func (h *Host) Set(ifaces []Iface) {
-	s := &hostSnap{ifaces: append([]Iface(nil), ifaces...), local: map[netip.Addr]bool{}}
+func (h *Host) Set(ifaces []Iface) { h.SetRoutes(ifaces, nil) }
+
+// SetRoutes replaces the interfaces and the local routes that cover more
+// than one address (see Delivers).
+func (h *Host) SetRoutes(ifaces []Iface, localNets []netip.Prefix) {
+	s := &hostSnap{ifaces: append([]Iface(nil), ifaces...), local: map[netip.Addr]bool{}, localNets: localNets}
 	for _, i := range ifaces {
 		for _, a := range i.Addrs {
 			s.local[a.Addr()] = true
@@ -133,6 +141,26 @@ func (h *Host) IsLocal(a netip.Addr) bool {
 		return false
 	}
 	return h.cur.Load().local[a]
+}
+
+// Delivers reports whether the kernel delivers a packet to dst to this
+// host (its input route is local, broadcast or multicast): the packet goes
+// PREROUTING→INPUT rather than PREROUTING→FORWARD. It follows the local
+// routing table: the host's own addresses, loopback, local routes, the
+// limited and directed broadcasts, and multicast.
+func (h *Host) Delivers(dst netip.Addr) bool {
+	if h.IsLocal(dst) || dst.IsMulticast() || h.IsBroadcast(dst) {
+		return true
+	}
+	if h == nil {
+		return false
+	}
+	for _, p := range h.cur.Load().localNets {
+		if p.Contains(dst) {
+			return true
+		}
+	}
+	return false
 }
 
 // Iface returns the interface called name.

@@ -556,3 +556,29 @@ func (e *Engine) natStage(p *packet.Packet, st *stage, tr *Trace) target.Verdict
 	}
 	return natPacket(p, st.manip)
 }
+
+// OutputMayReroute reports whether rs can change, on a locally generated
+// packet's way through OUTPUT, what the kernel routed it by (destination,
+// source, mark, TOS): any rule in the nat or mangle OUTPUT chains, or a
+// raw OUTPUT rule that sets a mark. The kernel then routes the packet
+// again after gofw's verdict (nf_ip_reroute), so POSTROUTING must wait for
+// the packet's own visit; otherwise the datapath runs it at once.
+func (rs *Ruleset) OutputMayReroute() bool {
+	for _, tn := range []string{"nat", "mangle"} {
+		if t, ok := rs.Table(tn); ok {
+			if c, ok := t.Chain("OUTPUT"); ok && len(c.Rules) > 0 {
+				return true
+			}
+		}
+	}
+	if t, ok := rs.Table("raw"); ok {
+		for _, c := range t.Chains() {
+			for _, r := range c.Rules {
+				if r.Kind == KindExt && (r.TargetInfo.Name == "MARK" || r.TargetInfo.Name == "CONNMARK") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/datapath"
 	"github.com/gofw/gofw/match"
-	"github.com/gofw/gofw/packet"
 	"github.com/gofw/gofw/ruleset"
 )
 
@@ -90,7 +89,18 @@ func runDaemon(c *cli.Context) error {
 		return fmt.Errorf("not starting: %s: %v", rules, err)
 	}
 	live := ruleset.NewLive(rs)
-	live.Compile = eng.Load
+	// onLoad runs after a ruleset is compiled and before it is published:
+	// the divert follows what the ruleset needs (datapath.Datapath.visit).
+	var onLoad func(*ruleset.Ruleset)
+	live.Compile = func(rs *ruleset.Ruleset) error {
+		if err := eng.Load(rs); err != nil {
+			return err
+		}
+		if onLoad != nil {
+			onLoad(rs)
+		}
+		return nil
+	}
 
 	var dp *datapath.Datapath
 	var dv *datapath.Divert
@@ -107,7 +117,28 @@ func runDaemon(c *cli.Context) error {
 		}
 		q, n := uint16(c.Uint("queue-num")), uint16(c.Uint("queues"))
 		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Logf: logger.Printf}, eng, links)
-		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: packet.AllHooks, Run: datapath.ExecRunner}
+		merge := !rs.OutputMayReroute()
+		dp.MergeOut.Store(merge)
+		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Run: datapath.ExecRunner}
+		onLoad = func(rs *ruleset.Ruleset) {
+			merge := !rs.OutputMayReroute()
+			if merge == dp.MergeOut.Load() {
+				return
+			}
+			// Turning merging on: the datapath first, so packets the
+			// new divert lets by at POSTROUTING were handled at OUTPUT.
+			// Turning it off: the divert first, so none is let by
+			// without its POSTROUTING.
+			if merge {
+				dp.MergeOut.Store(true)
+			}
+			if err := dv.SetMergeOut(merge); err != nil {
+				logger.Printf("updating the divert: %v", err)
+			}
+			if !merge {
+				dp.MergeOut.Store(false)
+			}
+		}
 		// Read the queues before the divert sends anything to them.
 		dpErr := make(chan error, 1)
 		go func() { dpErr <- dp.Run(ctx) }()
@@ -163,6 +194,9 @@ func runDaemon(c *cli.Context) error {
 			continue
 		}
 		logger.Printf("%v: stopping", s)
+		if dp != nil {
+			logger.Printf("datapath: %v", &dp.Stats)
+		}
 		l.Close()
 		return nil
 	}
