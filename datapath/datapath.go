@@ -34,6 +34,9 @@ type Config struct {
 	// FailOpen lets packets pass when gofwd cannot take them: no
 	// reader (--queue-bypass) or a full queue (NFQA_CFG_F_FAIL_OPEN).
 	FailOpen bool
+	// Reader is the queue reader: "gofw" (nfq.go, the default) or
+	// "go-nfqueue" (queue.go), kept to measure one against the other.
+	Reader string
 	// Logf receives operational messages.
 	Logf func(format string, a ...any)
 }
@@ -92,11 +95,22 @@ func (d *Datapath) Run(ctx context.Context) error {
 	d.reject = rj
 	errc := make(chan error, d.cfg.Queues)
 	for i := uint16(0); i < d.cfg.Queues; i++ {
-		q, err := openQueue(ctx, d, d.cfg.Queue+i)
-		if err != nil {
-			return err
+		switch d.cfg.Reader {
+		case "", "gofw":
+			q, err := openNFQ(d, d.cfg.Queue+i)
+			if err != nil {
+				return err
+			}
+			go func() { errc <- q.run(ctx) }()
+		case "go-nfqueue":
+			q, err := openQueue(ctx, d, d.cfg.Queue+i)
+			if err != nil {
+				return err
+			}
+			go func() { errc <- q.wait() }()
+		default:
+			return fmt.Errorf("unknown queue reader %q (want gofw or go-nfqueue)", d.cfg.Reader)
 		}
-		go func() { errc <- q.wait() }()
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()

@@ -35,6 +35,7 @@ func Gofwd() int {
 			&cli.BoolFlag{Name: "fail-open", Usage: "let diverted traffic pass unfiltered when gofwd is not running or its queue is full (default: drop it)"},
 			&cli.UintFlag{Name: "queue-num", Value: 0, Usage: "first NFQUEUE number gofwd uses"},
 			&cli.UintFlag{Name: "queues", Value: 1, Usage: "number of NFQUEUE queues (one reader each)"},
+			&cli.StringFlag{Name: "queue-reader", Value: "gofw", Usage: "NFQUEUE reader: gofw (batched, allocation-free) or go-nfqueue"},
 		}, conntrackFlags()...),
 		Action: runDaemon,
 	}
@@ -116,7 +117,7 @@ func runDaemon(c *cli.Context) error {
 			return fmt.Errorf("watching interfaces: %v", err)
 		}
 		q, n := uint16(c.Uint("queue-num")), uint16(c.Uint("queues"))
-		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Logf: logger.Printf}, eng, links)
+		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Reader: c.String("queue-reader"), Logf: logger.Printf}, eng, links)
 		merge := !rs.OutputMayReroute()
 		dp.MergeOut.Store(merge)
 		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Run: datapath.ExecRunner}

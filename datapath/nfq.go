@@ -1,0 +1,362 @@
+package datapath
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/target"
+)
+
+// nfq is gofw's own NFQUEUE reader: one netlink socket per queue, read into
+// one reusable buffer, every message parsed in place (only the attributes
+// gofw uses), the packet run to completion, and the verdicts sent as one
+// batch per read where they allow it. go-nfqueue (queue.go) allocates an
+// Attribute with a pointer per field and copies the payload for every
+// message, which caps a Go reader far below what the kernel can queue; this
+// reader allocates nothing per packet.
+//
+// The wire format is nfnetlink_queue's (uapi linux/netfilter/
+// nfnetlink_queue.h), documented beside each constant.
+type nfq struct {
+	d   *Datapath
+	num uint16
+	fd  int
+	buf []byte // receive buffer, reused
+	out []byte // verdict messages of one read, sent together
+	w   worker
+	seq uint32
+}
+
+// nfnetlink and nfnetlink_queue wire constants.
+const (
+	nfnlSubsysQueue = 3 // NFNL_SUBSYS_QUEUE
+
+	nfqnlMsgPacket       = 0 // NFQNL_MSG_PACKET
+	nfqnlMsgVerdict      = 1 // NFQNL_MSG_VERDICT
+	nfqnlMsgConfig       = 2 // NFQNL_MSG_CONFIG
+	nfqnlMsgVerdictBatch = 3 // NFQNL_MSG_VERDICT_BATCH
+
+	nfqaPacketHdr = 1  // struct nfqnl_msg_packet_hdr {be32 id; be16 hw_protocol; u8 hook}
+	nfqaMarkAttr  = 3  // be32
+	nfqaInDev     = 5  // be32 ifindex
+	nfqaOutDev    = 6  // be32 ifindex
+	nfqaHwAddr    = 9  // struct nfqnl_msg_packet_hw {be16 len; u16 pad; u8 addr[8]}
+	nfqaPayloadA  = 10 // the packet from its network header
+	nfqaSkbInfo   = 14 // be32 NFQA_SKB_*
+	nfqaUID       = 16 // be32
+	nfqaGID       = 17 // be32
+
+	nfqaCfgCmd    = 1 // struct nfqnl_msg_config_cmd {u8 command; u8 pad; be16 pf}
+	nfqaCfgParams = 2 // struct nfqnl_msg_config_params {be32 copy_range; u8 copy_mode} (packed)
+	nfqaCfgMaxLen = 3 // be32
+	nfqaCfgMask   = 4 // be32
+	nfqaCfgFlags  = 5 // be32
+
+	nfqnlCfgCmdBind   = 1
+	nfqnlCfgCmdUnbind = 2
+	nfqnlCopyPacket   = 2
+
+	nfqaCfgFFailOpen = 1 << 0
+	nfqaCfgFUIDGID   = 1 << 3
+
+	nlmsgHdrLen = 16
+	nfgenHdrLen = 4
+)
+
+// openNFQ binds queue num on a new netlink socket.
+func openNFQ(d *Datapath, num uint16) (*nfq, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket: %w", err)
+	}
+	q := &nfq{d: d, num: num, fd: fd, buf: make([]byte, 1<<20), out: make([]byte, 0, 64<<10)}
+	q.w.d = d
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("netlink bind: %w", err)
+	}
+	// A large receive buffer rides out bursts; when it still fills, the
+	// kernel drops (counted in /proc/net/netfilter/nfnetlink_queue) and,
+	// with NO_ENOBUFS, does not make the socket fail.
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_NO_ENOBUFS, 1)
+
+	// A read times out now and then so that run notices its context end.
+	tv := unix.Timeval{Usec: 200000}
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+
+	flags := uint32(nfqaCfgFUIDGID)
+	if d.cfg.FailOpen {
+		flags |= nfqaCfgFFailOpen
+	}
+	var params [5]byte
+	binary.BigEndian.PutUint32(params[0:], 0xffff)
+	params[4] = nfqnlCopyPacket
+	// A queue left bound by a crashed gofwd is taken over: unbind first,
+	// whatever it answers.
+	_ = q.config(attr{nfqaCfgCmd, cfgCmd(nfqnlCfgCmdUnbind)})
+	for _, st := range []struct {
+		what  string
+		attrs []attr
+	}{
+		{"bind", []attr{{nfqaCfgCmd, cfgCmd(nfqnlCfgCmdBind)}}},
+		{"copy mode", []attr{{nfqaCfgParams, params[:]}}},
+		{"queue length and flags", []attr{{nfqaCfgMaxLen, be32b(d.cfg.QueueLen)}, {nfqaCfgFlags, be32b(flags)}, {nfqaCfgMask, be32b(flags)}}},
+	} {
+		if err := q.config(st.attrs...); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("NFQUEUE %d: %s: %w", num, st.what, err)
+		}
+	}
+	return q, nil
+}
+
+// attr is one netlink attribute of a configuration message.
+type attr struct {
+	typ  uint16
+	data []byte
+}
+
+func cfgCmd(cmd byte) []byte { return []byte{cmd, 0, 0, 0} } // pf: AF_UNSPEC
+
+func be32b(v uint32) []byte {
+	b := make([]byte, 4)
+	binary.BigEndian.PutUint32(b, v)
+	return b
+}
+
+// config sends one NFQNL_MSG_CONFIG with attrs and waits for its ack.
+func (q *nfq) config(attrs ...attr) error {
+	q.seq++
+	b := q.msgStart(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST|unix.NLM_F_ACK, q.seq)
+	for _, a := range attrs {
+		b = putAttr(b, a.typ, a.data)
+	}
+	putLen(b, 0)
+	if err := unix.Sendto(q.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return err
+	}
+	for {
+		n, _, err := unix.Recvfrom(q.fd, q.buf, 0)
+		if err != nil {
+			return err
+		}
+		for m := q.buf[:n]; len(m) >= nlmsgHdrLen; {
+			l := int(binary.NativeEndian.Uint32(m))
+			if l < nlmsgHdrLen || l > len(m) {
+				return errors.New("malformed netlink answer")
+			}
+			typ := binary.NativeEndian.Uint16(m[4:])
+			seq := binary.NativeEndian.Uint32(m[8:])
+			if typ == unix.NLMSG_ERROR && seq == q.seq && l >= nlmsgHdrLen+4 {
+				if e := int32(binary.NativeEndian.Uint32(m[nlmsgHdrLen:])); e != 0 {
+					return syscall.Errno(-e)
+				}
+				return nil
+			}
+			m = m[min(align4(l), len(m)):]
+		}
+	}
+}
+
+func align4(n int) int { return (n + 3) &^ 3 }
+
+// msgStart appends a netlink header (length filled by putLen) and the
+// nfgenmsg for this queue.
+func (q *nfq) msgStart(b []byte, msg uint16, flags uint16, seq uint32) []byte {
+	var h [nlmsgHdrLen + nfgenHdrLen]byte
+	binary.NativeEndian.PutUint16(h[4:], nfnlSubsysQueue<<8|msg)
+	binary.NativeEndian.PutUint16(h[6:], flags)
+	binary.NativeEndian.PutUint32(h[8:], seq)
+	h[16] = unix.AF_UNSPEC
+	h[17] = unix.NFNETLINK_V0
+	binary.BigEndian.PutUint16(h[18:], q.num)
+	return append(b, h[:]...)
+}
+
+// putLen stores the length of the message that starts at off.
+func putLen(b []byte, off int) {
+	binary.NativeEndian.PutUint32(b[off:], uint32(len(b)-off))
+}
+
+func putAttr(b []byte, typ uint16, data []byte) []byte {
+	var h [4]byte
+	binary.NativeEndian.PutUint16(h[0:], uint16(4+len(data)))
+	binary.NativeEndian.PutUint16(h[2:], typ)
+	b = append(b, h[:]...)
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// run reads and answers packets until ctx ends.
+func (q *nfq) run(ctx context.Context) error {
+	defer unix.Close(q.fd)
+	for ctx.Err() == nil {
+		n, _, err := unix.Recvfrom(q.fd, q.buf, 0)
+		if err != nil {
+			switch {
+			case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
+			case errors.Is(err, unix.ENOBUFS):
+				q.d.Stats.NoBufs.Add(1)
+			default:
+				return fmt.Errorf("NFQUEUE %d: read: %w", q.num, err)
+			}
+			continue
+		}
+		q.batch(q.buf[:n])
+	}
+	return nil
+}
+
+// batch handles every packet of one read and sends their verdicts: a
+// packet whose verdict carries nothing but ACCEPT is covered by one
+// NFQNL_MSG_VERDICT_BATCH for the highest such id, sent after the
+// individual verdicts of the others, so it only ever accepts packets gofw
+// decided to accept (ids grow along the queue, and a packet the kernel
+// failed to deliver to gofw was never queued).
+//
+// Called for every read; must not allocate.
+func (q *nfq) batch(b []byte) {
+	q.out = q.out[:0]
+	var plainMax uint32
+	plain := false
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.NativeEndian.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			break
+		}
+		typ := binary.NativeEndian.Uint16(b[4:])
+		if typ == nfnlSubsysQueue<<8|nfqnlMsgPacket && l >= nlmsgHdrLen+nfgenHdrLen {
+			id, v, ok := q.packet(b[nlmsgHdrLen+nfgenHdrLen : l])
+			switch {
+			case !ok:
+			case v.v == target.Accept && !v.setMark && v.payload == nil:
+				plain, plainMax = true, id
+			default:
+				q.appendVerdict(nfqnlMsgVerdict, id, &v)
+			}
+		}
+		b = b[min(align4(l), len(b)):]
+	}
+	if plain {
+		v := verdict{v: target.Accept}
+		q.appendVerdict(nfqnlMsgVerdictBatch, plainMax, &v)
+	}
+	if len(q.out) > 0 {
+		if err := unix.Sendto(q.fd, q.out, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			q.d.Stats.VerdictErr.Add(1)
+			if !errors.Is(err, unix.EBADF) {
+				q.d.cfg.Logf("queue %d: verdict: %v", q.num, err)
+			}
+		}
+	}
+}
+
+// packet runs one queued packet.
+func (q *nfq) packet(attrs []byte) (id uint32, v verdict, ok bool) {
+	id, m, payload, ok := parsePacketMsg(attrs)
+	if !ok {
+		return 0, v, false
+	}
+	return id, q.w.handle(payload, &m), true
+}
+
+// parsePacketMsg reads the attributes of one NFQNL_MSG_PACKET in place:
+// the packet id, its metadata and its payload. Whatever the bytes hold it
+// does not panic; a message without a packet header or payload is not ok.
+func parsePacketMsg(attrs []byte) (id uint32, m meta, payload []byte, ok bool) {
+	hasHdr := false
+	for len(attrs) >= 4 {
+		al := int(binary.NativeEndian.Uint16(attrs))
+		at := binary.NativeEndian.Uint16(attrs[2:]) & 0x3fff // NLA_TYPE_MASK
+		if al < 4 || al > len(attrs) {
+			break
+		}
+		a := attrs[4:al]
+		switch at {
+		case nfqaPacketHdr:
+			if len(a) >= 7 {
+				id = binary.BigEndian.Uint32(a)
+				m.hook = packet.Hook(a[6])
+				hasHdr = true
+			}
+		case nfqaMarkAttr:
+			if len(a) >= 4 {
+				m.mark = binary.BigEndian.Uint32(a)
+			}
+		case nfqaInDev:
+			if len(a) >= 4 {
+				m.in = binary.BigEndian.Uint32(a)
+			}
+		case nfqaOutDev:
+			if len(a) >= 4 {
+				m.out = binary.BigEndian.Uint32(a)
+			}
+		case nfqaHwAddr:
+			if len(a) >= 4 {
+				if n := int(binary.BigEndian.Uint16(a)); n <= len(a)-4 {
+					m.hwaddr = a[4 : 4+n]
+				}
+			}
+		case nfqaPayloadA:
+			payload = a
+		case nfqaUID:
+			if len(a) >= 4 {
+				m.uid, m.hasOwner = binary.BigEndian.Uint32(a), true
+			}
+		case nfqaGID:
+			if len(a) >= 4 {
+				m.gid = binary.BigEndian.Uint32(a)
+			}
+		}
+		attrs = attrs[min(align4(al), len(attrs)):]
+	}
+	if !hasHdr || payload == nil || m.hook >= packet.NumHooks {
+		return 0, meta{}, nil, false
+	}
+	return id, m, payload, true
+}
+
+// appendVerdict adds one verdict message to q.out.
+func (q *nfq) appendVerdict(msg uint16, id uint32, v *verdict) {
+	var code uint32
+	switch v.v {
+	case target.Accept:
+		code = nfAccept
+	case target.Queued:
+		code = nfQueue | uint32(v.queueNum)<<16
+		if v.bypass {
+			code |= nfQueueBypass
+		}
+	default:
+		code = nfDrop
+	}
+	off := len(q.out)
+	q.out = q.msgStart(q.out, msg, unix.NLM_F_REQUEST, 0)
+	var hdr [8]byte
+	binary.BigEndian.PutUint32(hdr[0:], code)
+	binary.BigEndian.PutUint32(hdr[4:], id)
+	q.out = putAttr(q.out, nfqaVerdictHdr, hdr[:])
+	if code != nfDrop {
+		if v.setMark {
+			var mk [4]byte
+			binary.BigEndian.PutUint32(mk[:], v.mark)
+			q.out = putAttr(q.out, nfqaMark, mk[:])
+		}
+		if v.payload != nil {
+			q.out = putAttr(q.out, nfqaPayload, v.payload)
+		}
+	}
+	putLen(q.out, off)
+}

@@ -1,0 +1,104 @@
+package datapath
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/gofw/gofw/conntrack"
+	"github.com/gofw/gofw/match"
+	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/ruleset"
+	"github.com/gofw/gofw/target"
+)
+
+// nfqMsg builds the attributes of an NFQNL_MSG_PACKET as the kernel sends
+// them (nfqnl_build_packet_message): the last attribute unpadded.
+func nfqMsg(id uint32, hook packet.Hook, in uint32, mark uint32, payload []byte) []byte {
+	var b []byte
+	hdr := make([]byte, 7)
+	binary.BigEndian.PutUint32(hdr, id)
+	binary.BigEndian.PutUint16(hdr[4:], 0x0800)
+	hdr[6] = byte(hook)
+	b = putAttr(b, nfqaPacketHdr, hdr)
+	b = putAttr(b, nfqaMarkAttr, be32b(mark))
+	b = putAttr(b, nfqaInDev, be32b(in))
+	b = putAttr(b, nfqaHwAddr, []byte{0, 6, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0})
+	b = putAttr(b, nfqaUID, be32b(1000))
+	b = putAttr(b, nfqaGID, be32b(100))
+	b = putAttr(b, nfqaPayloadA, payload)
+	// The kernel does not pad the last attribute of a message.
+	return b[:len(b)-(4-len(payload)%4)%4]
+}
+
+func TestParsePacketMsg(t *testing.T) {
+	pl := []byte{0x45, 0, 0, 21, 1, 2, 3, 4, 5}
+	id, m, got, ok := parsePacketMsg(nfqMsg(77, packet.Postrouting, 3, 9, pl))
+	if !ok || id != 77 || m.hook != packet.Postrouting || m.in != 3 || m.mark != 9 || !m.hasOwner || m.uid != 1000 || m.gid != 100 ||
+		string(m.hwaddr) != "\x01\x02\x03\x04\x05\x06" || string(got) != string(pl) {
+		t.Errorf("got id %d meta %+v payload %x ok %v", id, m, got, ok)
+	}
+	if _, _, _, ok := parsePacketMsg(nfqMsg(1, packet.Input, 0, 0, pl)[:8]); ok {
+		t.Error("a message cut before its payload was accepted")
+	}
+}
+
+// FuzzParsePacketMsg: the queue message parser never panics, and what it
+// returns lies within its input.
+func FuzzParsePacketMsg(f *testing.F) {
+	f.Add(nfqMsg(1, packet.Prerouting, 2, 3, []byte{0x45, 0, 0, 20}))
+	f.Add([]byte{8, 0, 1, 0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, m, pl, ok := parsePacketMsg(b)
+		if ok && (len(pl) > len(b) || m.hook >= packet.NumHooks || len(m.hwaddr) > 8) {
+			t.Fatalf("payload %d bytes of %d, hook %d, hwaddr %d", len(pl), len(b), m.hook, len(m.hwaddr))
+		}
+	})
+}
+
+// TestHandleNoAlloc backs the hot-path claim: parsing a queue message and
+// running a packet of an established flow through its visit allocates
+// nothing.
+func TestHandleNoAlloc(t *testing.T) {
+	var out strings.Builder
+	rs, err := ruleset.Restore(ruleset.New(), strings.NewReader("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
+		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"), ruleset.RestoreOptions{}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := match.NewHost([]match.Iface{{Name: "eth0", Index: 2, Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.0.1/24")}}})
+	eng := ruleset.NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: host})
+	if err := eng.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	links := &Links{Host: host}
+	names := map[uint32]string{2: "eth0"}
+	links.names.Store(&names)
+	d := New(Config{}, eng, links)
+	w := &worker{d: d}
+	cli, srv := netip.MustParseAddrPort("198.18.0.9:40000"), netip.MustParseAddrPort("198.18.0.1:22")
+	run := func(hook packet.Hook, in uint32, b []byte) verdict {
+		_, m, pl, _ := parsePacketMsg(nfqMsg(1, hook, in, 0, b))
+		return w.handle(pl, &m)
+	}
+	if v := run(packet.Prerouting, 2, packet.BuildTCP(cli, srv, packet.TCPSyn, 1, 0, 65535, nil)); v.v != target.Accept {
+		t.Fatalf("SYN: %v", v.v)
+	}
+	if v := run(packet.Output, 0, packet.BuildTCP(srv, cli, packet.TCPSyn|packet.TCPAck, 9, 2, 65535, nil)); v.v != target.Accept {
+		t.Fatalf("SYN-ACK: %v", v.v)
+	}
+	ack := nfqMsg(3, packet.Prerouting, 2, 0, packet.BuildTCP(cli, srv, packet.TCPAck, 2, 10, 65535, nil))
+	n := testing.AllocsPerRun(200, func() {
+		_, m, pl, _ := parsePacketMsg(ack)
+		if v := w.handle(pl, &m); v.v != target.Accept {
+			t.Fatalf("ACK: %v", v.v)
+		}
+	})
+	if n != 0 {
+		t.Errorf("established packet: %v allocations per visit, want 0", n)
+	}
+	if d.MergeOut.Load() {
+		t.Error("MergeOut on by default")
+	}
+}
