@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ type TraceOptions struct {
 	Conntrack conntrack.Config
 	// JSON asks for one JSON object per packet instead of text.
 	JSON bool
+	// Expect also lists the pending expectations after the table, as
+	// conntrack -L expect would (--expect).
+	Expect bool
 }
 
 // TracePacket is one datagram of a capture.
@@ -167,6 +171,8 @@ type Tracer struct {
 	created map[conntrack.Tuple]int
 	// logs collects the LOG lines of the packet being traced.
 	logs []string
+	// expect is TraceOptions.Expect.
+	expect bool
 }
 
 // gcInterval is how often, on the capture's clock, the tracer reaps
@@ -182,7 +188,7 @@ const gcInterval = int64(time.Second)
 func NewTracer(o TraceOptions) (*Tracer, error) {
 	host := match.NewHost(traceHostIfaces(o))
 	ct := conntrack.NewTable(o.Conntrack)
-	t := &Tracer{ct: ct, host: host, ifaces: o.Ifaces, created: map[conntrack.Tuple]int{}}
+	t := &Tracer{ct: ct, host: host, ifaces: o.Ifaces, created: map[conntrack.Tuple]int{}, expect: o.Expect}
 	// LOG and NFLOG lines belong to the packet being traced: they are
 	// shown with it, where the kernel would write them to its log.
 	env := &match.Env{Host: host, Log: func(line string) { t.logs = append(t.logs, "log: "+line) }}
@@ -451,6 +457,19 @@ func (t *Tracer) Conntrack() []conntrack.Entry {
 	return es
 }
 
+// Expect returns the expectations as conntrack -L expect would list them
+// after the last packet: expired ones reaped, timeouts relative to the
+// last packet's time, sorted by their text (the kernel lists them in hash
+// order).
+func (t *Tracer) Expect() []conntrack.ExpectEntry {
+	t.ct.GCStep(t.last, math.MaxInt)
+	xs := t.ct.ListExpect(t.last)
+	sort.Slice(xs, func(i, j int) bool {
+		return string(xs[i].AppendText(nil)) < string(xs[j].AppendText(nil))
+	})
+	return xs
+}
+
 // AppendText appends the packet's trace as gofw trace prints it:
 //
 //	packet 1 +0.000000s: tcp 198.18.0.2:40000 > 198.18.0.1:22 S seq=1000 win=65535 len=0
@@ -590,8 +609,10 @@ func RunTrace(o TraceOptions, src TraceSource, stdout, stderr io.Writer) error {
 // Run traces every packet of src and writes the trace to stdout: text
 // blocks (JSON lines with asJSON), then the connection table as conntrack
 // -L lists it after the last packet (text: after a "conntrack -L:" line;
-// JSON: a last object {"conntrack": [lines]}), and conntrack's summary
-// line to stderr. An error reading the capture stops the trace after what
+// JSON: a last object {"conntrack": [lines]}), with Expect the
+// expectations as conntrack -L expect lists them (text: after a "conntrack
+// -L expect:" line; JSON: {"expect": [lines]}), and conntrack's summary
+// lines to stderr. An error reading the capture stops the trace after what
 // was printed, and is returned.
 func (t *Tracer) Run(src TraceSource, asJSON bool, stdout, stderr io.Writer) error {
 	var b []byte
@@ -646,11 +667,36 @@ func (t *Tracer) Run(src TraceSource, asJSON bool, stdout, stderr io.Writer) err
 			b = append(append(b, l...), '\n')
 		}
 	}
+	var xs []conntrack.ExpectEntry
+	if t.expect {
+		xs = t.Expect()
+		xlines := make([]string, len(xs))
+		for i := range xs {
+			xlines[i] = string(xs[i].AppendText(nil))
+		}
+		if asJSON {
+			j, err := json.Marshal(struct {
+				Expect []string `json:"expect"`
+			}{xlines})
+			if err != nil {
+				return err
+			}
+			b = append(append(b, j...), '\n')
+		} else {
+			b = append(b, "conntrack -L expect:\n"...)
+			for _, l := range xlines {
+				b = append(append(b, l...), '\n')
+			}
+		}
+	}
 	if err := flush(); err != nil {
 		return err
 	}
 	// The summary goes to stderr after stdout is written, as
 	// conntrack-tools does (cli-formats.md A.1).
 	io.WriteString(stderr, ConntrackSummary(len(es)))
+	if t.expect {
+		fmt.Fprintf(stderr, "conntrack v1.4.7 (conntrack-tools): %d expectations have been shown.\n", len(xs))
+	}
 	return readErr
 }

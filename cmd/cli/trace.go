@@ -22,7 +22,9 @@ decided it, the NAT rewrite and the conntrack state (NEW, ESTABLISHED,
 RELATED, INVALID, UNTRACKED); then the connection table as "conntrack -L"
 lists it after the last packet (entries in the order their first packets
 came, timeouts counted from the last packet), with conntrack's summary
-line on stderr.
+line on stderr. --expect also lists the pending expectations (helpers'
+FTP and TFTP data connections) after a "conntrack -L expect:" line, as
+"conntrack -L expect" prints them, with its summary line on stderr.
 
 The path follows the addresses, as routing would: to a local address
 PREROUTING, INPUT; from one OUTPUT, POSTROUTING (then PREROUTING, INPUT on
@@ -42,7 +44,8 @@ listed as skipped: iptables sees only IPv4.
 -o json prints one JSON object per packet: n, time, packet, hooks, rules
 (["table/CHAIN/N"]), policies, verdict, by, ctstate, ctdir ("reply"), nat
 ({"src","dst"} as "addr:port" after NAT, only when rewritten) and notes;
-then {"conntrack": [the conntrack -L lines]}.
+then {"conntrack": [the conntrack -L lines]} (and, with --expect,
+{"expect": [the conntrack -L expect lines]}).
 
 --spec FILE reads crafted packets from a text file instead of a capture
 (the scripts' mkpcap writes the same packets to pcap), one per line:
@@ -68,7 +71,7 @@ func Trace(args []string, stdout, stderr io.Writer) int {
 	app := &cli.App{
 		Name:            "gofw trace",
 		Usage:           "which rule decides each packet of a capture, offline",
-		UsageText:       "gofw trace --rules FILE [--local ADDR]... [--iface NAME=ADDR/PREFIX]... [--conntrack-max N] [--conntrack-timeout NAME=SECONDS]... [-o json] (CAPTURE.pcap | --spec FILE)",
+		UsageText:       "gofw trace --rules FILE [--local ADDR]... [--iface NAME=ADDR/PREFIX]... [--conntrack-max N] [--conntrack-timeout NAME=SECONDS]... [--expect] [-o json] (CAPTURE.pcap | --spec FILE)",
 		Description:     traceHelp,
 		HideVersion:     true,
 		Writer:          stdout,
@@ -80,6 +83,7 @@ func Trace(args []string, stdout, stderr io.Writer) int {
 			&cli.StringSliceFlag{Name: "iface", Usage: "an interface with an address and the prefix it routes: NAME=ADDR/PREFIX (repeatable)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
 			&cli.StringFlag{Name: "spec", Usage: "read crafted packets from this spec file instead of a capture"},
+			&cli.BoolFlag{Name: "expect", Usage: "also list the pending expectations after the table, as conntrack -L expect"},
 		}, conntrackFlags()...),
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			code = 2
@@ -134,6 +138,7 @@ func runTrace(c *cli.Context, stdout, stderr io.Writer) int {
 		return fail(2, "%v", err)
 	}
 	o.Conntrack = cfg
+	o.Expect = c.Bool("expect")
 	spec := c.String("spec")
 	if (spec == "") == (c.NArg() != 1) || c.NArg() > 1 {
 		return fail(2, "want one capture file, or --spec FILE (see gofw trace --help)")
