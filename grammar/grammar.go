@@ -22,10 +22,143 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// Line is one iptables command line.
+// Line is one iptables command line: the words before the first option,
+// then generic options and extension loads in the order given.
+//
+// The struct tags here and on Elem, Load, Opt and Word are the grammar, and
+// participle builds a parser from them (lineParser), but gofw parses with
+// parseLine, a hand-written parser for the same grammar: participle's
+// reflective backtracking took some 80 µs a line, which made a 100 000-rule
+// restore several times slower than iptables-legacy-restore
+// (bench/restore.sh). The grammar's tests parse with both and require the
+// same tree and the same error.
 type Line struct {
 	Lead  []*Word `parser:"@@*"`
 	Elems []*Elem `parser:"@@*"`
+}
+
+// tokenStream is parseLine's cursor over a token list ending in EOF.
+type tokenStream struct {
+	toks []lexer.Token
+	i    int
+}
+
+func (s *tokenStream) peek() *lexer.Token { return &s.toks[s.i] }
+
+// second returns the type of the token after the next one.
+func (s *tokenStream) second() lexer.TokenType {
+	if s.i+1 < len(s.toks) {
+		return s.toks[s.i+1].Type
+	}
+	return tokEOF
+}
+
+// next returns the next token and moves past it (never past EOF).
+func (s *tokenStream) next() *lexer.Token {
+	t := &s.toks[s.i]
+	if s.i < len(s.toks)-1 {
+		s.i++
+	}
+	return t
+}
+
+func isOptTok(t lexer.TokenType) bool { return t == tokGen || t == tokExt }
+
+func (s *tokenStream) startsLoad() bool {
+	t := s.peek().Type
+	return t == tokLoad || t == tokBang && s.second() == tokLoad
+}
+
+func (s *tokenStream) startsOpt() bool {
+	t := s.peek().Type
+	return isOptTok(t) || t == tokBang && isOptTok(s.second())
+}
+
+// parseLine parses toks (lexArgs' output, ending in EOF) as participle
+// does from Line's tags with two tokens of lookahead (UseLookahead(2)):
+//
+//	Line = Word* (Load | Opt)*
+//	Load = "!"? LoadTok Opt*
+//	Opt  = "!"? (Gen | Ext) Arg? Word*
+//
+// The lexer has typed every token, so each choice is made by the next
+// token, or by the one after a "!". It fails where participle fails: at a
+// token that cannot start an element, or after a "!" at the token that
+// follows it.
+func parseLine(toks []lexer.Token) (*Line, error) {
+	s := &tokenStream{toks: toks}
+	l := &Line{}
+	for s.peek().Type == tokWord {
+		l.Lead = append(l.Lead, s.word())
+	}
+	for {
+		switch t := s.peek(); {
+		case t.Type == tokEOF:
+			return l, nil
+		case s.startsLoad():
+			ld, err := s.load()
+			if err != nil {
+				return nil, err
+			}
+			l.Elems = append(l.Elems, &Elem{Load: ld})
+		case s.startsOpt():
+			o, err := s.opt()
+			if err != nil {
+				return nil, err
+			}
+			l.Elems = append(l.Elems, &Elem{Opt: o})
+		default:
+			if t.Type == tokBang {
+				s.next()
+			}
+			return nil, badToken(*s.peek(), toks[0].Pos.Line)
+		}
+	}
+}
+
+func (s *tokenStream) word() *Word {
+	t := s.next()
+	return &Word{Pos: t.Pos, Text: t.Value}
+}
+
+// load reads a Load; startsLoad has checked its first tokens.
+func (s *tokenStream) load() (*Load, error) {
+	ld := &Load{Pos: s.peek().Pos}
+	if s.peek().Type == tokBang {
+		ld.Neg = true
+		s.next()
+	}
+	if err := ld.Ref.Capture([]string{s.next().Value}); err != nil {
+		return nil, err
+	}
+	for s.startsOpt() {
+		o, err := s.opt()
+		if err != nil {
+			return nil, err
+		}
+		ld.Opts = append(ld.Opts, o)
+	}
+	return ld, nil
+}
+
+// opt reads an Opt; startsOpt has checked its first tokens.
+func (s *tokenStream) opt() (*Opt, error) {
+	o := &Opt{Pos: s.peek().Pos}
+	if s.peek().Type == tokBang {
+		o.Neg = true
+		s.next()
+	}
+	if err := o.Name.Capture([]string{s.next().Value}); err != nil {
+		return nil, err
+	}
+	if s.peek().Type == tokArg {
+		v := s.next().Value
+		o.Arg = &v
+	}
+	for s.peek().Type == tokWord {
+		o.Extra = append(o.Extra, s.word())
+	}
+	return o, nil
 }
 
 // Elem is a generic option or an extension load with the options after it.
@@ -108,6 +241,8 @@ func (argvDef) Lex(string, io.Reader) (lexer.Lexer, error) {
 	return nil, errors.New("grammar: text must be split into words first")
 }
 
+// lineParser is participle's parser for Line's grammar, built from its
+// tags: the reference the grammar's tests hold parseLine to.
 var lineParser = participle.MustBuild[Line](
 	participle.Lexer(argvDef{}),
 	participle.UseLookahead(2),
@@ -120,11 +255,11 @@ func ParseArgs(words []string, cat Catalog, line int) (*Line, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseTokens(lineParser, toks)
+	return parseLine(toks)
 }
 
 func lexArgs(words []string, cat Catalog, line int) ([]lexer.Token, error) {
-	l := &argLexer{cat: cat, words: words, line: line}
+	l := &argLexer{cat: cat, words: words, line: line, toks: make([]lexer.Token, 0, len(words)+4)}
 	if err := l.run(); err != nil {
 		if e, ok := err.(*Error); ok && e.Line == 0 {
 			e.Line = line
@@ -164,15 +299,25 @@ func badArgument(err error, toks []lexer.Token) error {
 		pos := pe.Position()
 		for _, t := range toks {
 			if t.Pos.Offset == pos.Offset && t.Type != tokEOF {
-				if t.Type == tokBang {
-					return &Error{Code: ExitParameter, Msg: "Multiple `!' flags not allowed", Arg: pos.Offset + 1, Line: line}
-				}
-				return &Error{Code: ExitParameter, Msg: "Bad argument `" + t.Value + "'", Arg: pos.Offset + 1, Line: line, Bare: true}
+				return badToken(t, line)
 			}
 		}
 		if pos.Offset >= 0 {
-			return &Error{Code: ExitParameter, Msg: "unexpected end of arguments after \"!\"", Arg: pos.Offset + 1, Line: line}
+			return badToken(lexer.Token{Type: tokEOF, Pos: pos}, line)
 		}
 	}
 	return &Error{Code: ExitParameter, Msg: err.Error(), Line: line}
+}
+
+// badToken is iptables' wording for a token the grammar cannot take there:
+// a second "!", a stray word, or the end of the line after a "!".
+func badToken(t lexer.Token, line int) error {
+	at := t.Pos.Offset + 1
+	switch t.Type {
+	case tokBang:
+		return &Error{Code: ExitParameter, Msg: "Multiple `!' flags not allowed", Arg: at, Line: line}
+	case tokEOF:
+		return &Error{Code: ExitParameter, Msg: "unexpected end of arguments after \"!\"", Arg: at, Line: line}
+	}
+	return &Error{Code: ExitParameter, Msg: "Bad argument `" + t.Value + "'", Arg: at, Line: line, Bare: true}
 }

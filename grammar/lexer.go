@@ -139,14 +139,26 @@ func (l *argLexer) emit(typ lexer.TokenType, val string, arg int) {
 		Pos: lexer.Position{Line: l.line, Column: arg + 1, Offset: arg}})
 }
 
-// table returns the merged long-option table: generic options first, then
-// the extensions newest first, which is the precedence iptables shows when
-// two loaded extensions share an option name (-m mark --mark 1 -m connmark
-// --mark 2 gives each its own).
-func (l *argLexer) table() []longEntry {
-	t := make([]longEntry, 0, len(genOpts)+16)
+// genTable is the generic part of the merged long-option table.
+var genTable = func() []longEntry {
+	t := make([]longEntry, len(genOpts))
 	for i := range genOpts {
-		t = append(t, longEntry{name: genOpts[i].long, kind: genOpts[i].kind, gen: &genOpts[i]})
+		t[i] = longEntry{name: genOpts[i].long, kind: genOpts[i].kind, gen: &genOpts[i]}
+	}
+	return t
+}()
+
+// each calls f on the merged long-option table in order, until f returns
+// false: generic options first, then the extensions newest first, which is
+// the precedence iptables shows when two loaded extensions share an option
+// name (-m mark --mark 1 -m connmark --mark 2 gives each its own). It walks
+// the tables in place: a restore looks up several options on each of its
+// lines.
+func (l *argLexer) each(f func(e longEntry) bool) {
+	for _, e := range genTable {
+		if !f(e) {
+			return
+		}
 	}
 	for o := len(l.exts) - 1; o >= 0; o-- {
 		for _, s := range l.exts[o] {
@@ -154,41 +166,47 @@ func (l *argLexer) table() []longEntry {
 			if s.Arg {
 				k = reqArg
 			}
-			t = append(t, longEntry{name: s.Name, kind: k, owner: o})
+			if !f(longEntry{name: s.Name, kind: k, owner: o}) {
+				return
+			}
 		}
 	}
-	return t
 }
 
 // lookupLong resolves a long option name as glibc's getopt_long does: an
 // exact match wins, else a unique prefix (entries that agree on everything
 // count once), else the option is unknown.
 func (l *argLexer) lookupLong(name string) (longEntry, bool) {
-	t := l.table()
-	for _, e := range t {
+	var exact longEntry
+	ok := false
+	l.each(func(e longEntry) bool {
 		if e.name == name {
-			return e, true
+			exact, ok = e, true
+			return false
 		}
+		return true
+	})
+	if ok {
+		return exact, true
 	}
-	var found *longEntry
-	for i := range t {
-		e := &t[i]
+	var found longEntry
+	ambiguous := false
+	l.each(func(e longEntry) bool {
 		if !strings.HasPrefix(e.name, name) {
-			continue
+			return true
 		}
-		if found == nil {
-			found = e
-			continue
+		if !ok {
+			found, ok = e, true
+			return true
 		}
 		same := found.kind == e.kind && found.gen != nil && e.gen != nil && found.gen.short == e.gen.short
-		if !same {
-			return longEntry{}, false
-		}
-	}
-	if found == nil {
+		ambiguous = !same
+		return same
+	})
+	if !ok || ambiguous {
 		return longEntry{}, false
 	}
-	return *found, true
+	return found, true
 }
 
 func (l *argLexer) load(kind byte, name string, arg int) error {

@@ -51,8 +51,10 @@ func (c *Counters) Capture(v []string) error {
 // One parser per kind of line: iptables-restore decides the kind from the
 // first character, so the grammar need not guess between them.
 var (
-	tableParser   = participle.MustBuild[TableLine](participle.Lexer(argvDef{}))
-	chainParser   = participle.MustBuild[ChainLine](participle.Lexer(argvDef{}))
+	tableParser = participle.MustBuild[TableLine](participle.Lexer(argvDef{}))
+	chainParser = participle.MustBuild[ChainLine](participle.Lexer(argvDef{}))
+	// commandParser is the reference for the hand-written parse of a
+	// command line in ParseRestoreLine (see parseLine).
 	commandParser = participle.MustBuild[CommandLine](participle.Lexer(argvDef{}), participle.UseLookahead(2))
 )
 
@@ -89,7 +91,9 @@ func ParseRestoreLine(text string, n int, inTable bool, cat Catalog) (*RestoreLi
 		}
 		return &RestoreLine{Chain: c}, nil
 	case inTable:
-		var toks []lexer.Token
+		// CommandLine's grammar, parsed by hand as parseLine says why:
+		// the counters are the line's first token when it has them.
+		c := &CommandLine{}
 		rest := text
 		if text[0] == '[' {
 			end := strings.IndexByte(text, ']')
@@ -97,17 +101,18 @@ func ParseRestoreLine(text string, n int, inTable bool, cat Catalog) (*RestoreLi
 				return nil, &Error{Code: ExitParameter, Msg: "Bad line " + itoa(n) + ": need ]", Line: n}
 			}
 			pk, by, _ := strings.Cut(text[1:end], ":")
-			toks = append(toks, lexer.Token{Type: tokCounters, Value: pk + "\x00" + by, Pos: pos(0)})
+			c.Counters = &Counters{Packets: pk, Bytes: by}
 			rest = text[end+1:]
 		}
-		lt, err := lexArgs(SplitRestoreLine(rest), cat, n)
+		toks, err := lexArgs(SplitRestoreLine(rest), cat, n)
 		if err != nil {
 			return nil, err
 		}
-		c, err := parseTokens(commandParser, append(toks, lt...))
+		l, err := parseLine(toks)
 		if err != nil {
 			return nil, err
 		}
+		c.Line = *l
 		return &RestoreLine{Command: c}, nil
 	}
 	return nil, &Error{Code: ExitFailure, Msg: "line " + itoa(n) + " failed", Line: n}
