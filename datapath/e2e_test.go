@@ -1,0 +1,78 @@
+package datapath_test
+
+// End-to-end tests of issue 5 ("How it is checked"): gofwd firewalling
+// real traffic in a router namespace, compared with the kernel doing the
+// same job (iptables-legacy-restore of the same rules file, the kernel's
+// conntrack and NAT) in a sibling topology, for the same traffic. See
+// e2e_helpers_test.go for the topology. They run as root, with ip,
+// iptables-legacy and conntrack installed, and skip otherwise.
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestE2EInput: a stateful INPUT allow-list with a DROP policy (accepted
+// or silently dropped), REJECT with a TCP reset and with each ICMP
+// answer (the client sees the same error), and the router's own
+// connections let back in as ESTABLISHED or RELATED.
+func TestE2EInput(t *testing.T) {
+	// The kernel sends at most 6 ICMP errors at once to a host
+	// (icmp_ratelimit, TestE2EICMPRateLimit); this test sends more.
+	p := newPair(t, "testdata/input.v4", "iptables-legacy", "net.ipv4.icmp_ratelimit=0")
+	var srvs []server
+	for _, port := range []string{"22", "80", "81"} {
+		srvs = append(srvs, server{router, "tcp", "0.0.0.0:" + port})
+	}
+	for _, port := range []string{"53", "54"} {
+		srvs = append(srvs, server{router, "udp", "0.0.0.0:" + port})
+	}
+	srvs = append(srvs, server{wan, "tcp", wanIP + ":80"}, server{wan, "udp", wanIP + ":53"})
+	p.serve(srvs...)
+
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	xs := []exchange{
+		// The allow-list: NEW accepted by port (and source), the rest
+		// meets the DROP policy.
+		{lan, "tcp", rtrLanIP + ":80", 40001, hello(rtrLanIP+":80", lanIP+":40001")},
+		{lan, "tcp", rtrWanIP + ":80", 40002, hello(rtrWanIP+":80", lanIP+":40002")},
+		{wan, "tcp", rtrWanIP + ":80", 40003, hello(rtrWanIP+":80", wanIP+":40003")},
+		{lan, "tcp", rtrLanIP + ":22", 40004, hello(rtrLanIP+":22", lanIP+":40004")},
+		{wan, "tcp", rtrWanIP + ":22", 40005, "timeout"},
+		{lan, "tcp", rtrLanIP + ":81", 40006, "timeout"},
+		{lan, "udp", rtrLanIP + ":53", 40007, hello("0.0.0.0:53", lanIP+":40007")},
+		{lan, "udp", rtrLanIP + ":54", 40008, "timeout"},
+		{wan, "udp", rtrWanIP + ":54", 40009, "refused ECONNREFUSED"}, // REJECT's default answer
+
+		// REJECT: the TCP reset and each ICMP answer, as the client's
+		// socket reports them (icmp_err_convert); UDP sockets ignore
+		// the non-fatal net and host unreachable codes.
+		{lan, "tcp", rtrLanIP + ":23", 40010, "refused ECONNREFUSED"},
+		{lan, "tcp", rtrLanIP + ":24", 40011, "refused ECONNREFUSED"},
+		{lan, "udp", rtrLanIP + ":24", 40012, "refused ECONNREFUSED"},
+		{lan, "tcp", rtrLanIP + ":25", 40013, "refused ENETUNREACH"},
+		{lan, "udp", rtrLanIP + ":25", 40014, "timeout"},
+		{lan, "tcp", rtrLanIP + ":26", 40015, "refused EHOSTUNREACH"},
+		{lan, "udp", rtrLanIP + ":26", 40016, "timeout"},
+		{lan, "tcp", rtrLanIP + ":27", 40017, "refused ENOPROTOOPT"},
+		{lan, "udp", rtrLanIP + ":27", 40018, "refused ENOPROTOOPT"},
+		{lan, "tcp", rtrLanIP + ":28", 40019, "refused ENETUNREACH"},
+		{lan, "udp", rtrLanIP + ":28", 40020, "refused ENETUNREACH"},
+		{lan, "tcp", rtrLanIP + ":29", 40021, "refused EHOSTUNREACH"},
+		{lan, "udp", rtrLanIP + ":29", 40022, "refused EHOSTUNREACH"},
+		{lan, "tcp", rtrLanIP + ":30", 40023, "refused EHOSTUNREACH"},
+		{lan, "udp", rtrLanIP + ":30", 40024, "refused EHOSTUNREACH"},
+
+		// The router's own connections: replies come back as
+		// ESTABLISHED (a TCP reset too), an ICMP error as RELATED,
+		// loopback by -i lo.
+		{router, "tcp", wanIP + ":80", 40025, hello(wanIP+":80", rtrWanIP+":40025")},
+		{router, "tcp", wanIP + ":81", 40026, "refused ECONNREFUSED"},
+		{router, "udp", wanIP + ":53", 40027, hello(wanIP+":53", rtrWanIP+":40027")},
+		{router, "udp", wanIP + ":7", 40028, "refused ECONNREFUSED"},
+		{router, "tcp", "127.0.0.1:81", 40029, hello("127.0.0.1:81", "127.0.0.1:40029")},
+	}
+	p.exchange(xs...)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
+}
