@@ -213,7 +213,9 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	if t.hasExpectSubscribers() {
 		x.pending = append(x.pending, ExpectEvent{Type: EventNew, Entry: e.snapshot(now)})
 	}
-	m.use.Add(1)
+	// No master reference: as nf_ct_expect_alloc says, the kernel does not
+	// count unfulfilled expectations in the master's use (they die before
+	// it); only a child that matched one holds it (applyExpectation).
 	t.stats.expectCreate.Add(1)
 	for range evicted {
 		t.stats.expectDelete.Add(1)
@@ -221,8 +223,8 @@ func (t *Table) AddExpect(e *Expect, maxPerClass int, now int64) error {
 	return nil
 }
 
-// unlinkLocked removes o from bucket k, releases its master reference and
-// queues its DESTROY event (nf_ct_unlink_expect_report).
+// unlinkLocked removes o from bucket k and queues its DESTROY event
+// (nf_ct_unlink_expect_report).
 func (x *expectTable) unlinkLocked(k expectKey, o *Expect, now int64) []*Expect {
 	l := x.m[k]
 	for i, p := range l {
@@ -237,7 +239,6 @@ func (x *expectTable) unlinkLocked(k expectKey, o *Expect, now int64) []*Expect 
 		x.m[k] = l
 	}
 	x.count.Add(-1)
-	o.Master.use.Add(-1)
 	if x.t.hasExpectSubscribers() {
 		x.pending = append(x.pending, ExpectEvent{Type: EventDestroy, Entry: o.snapshot(now)})
 	}
