@@ -642,7 +642,9 @@ func (p *pair) compareConntrack(t *testing.T) {
 		return g == k
 	}) {
 		t.Errorf("connection tables differ (-kernel +gofw):\n%s\nkernel:\n%s\ngofw:\n%s", lineDiff(k, g), k, g)
+		return
 	}
+	t.Logf("both routers list:\n%s", g)
 }
 
 // ftpFile is the file the FTP server serves: a few segments' worth.

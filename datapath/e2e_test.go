@@ -9,7 +9,10 @@ package datapath_test
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestE2EInput: a stateful INPUT allow-list with a DROP policy (accepted
@@ -75,4 +78,66 @@ func TestE2EInput(t *testing.T) {
 	p.exchange(xs...)
 	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
+}
+
+// TestE2EForwardNAT: FORWARD with MASQUERADE (the server sees the
+// router's address) and DNAT port-forwards (the server sees the client,
+// and the replies come back from the address the client dialled, or its
+// connected socket would not take them), FORWARD's DROP policy for the
+// rest.
+func TestE2EForwardNAT(t *testing.T) {
+	p := newPair(t, "testdata/forward.v4", "iptables-legacy")
+	p.serve(server{wan, "tcp", wanIP + ":80"}, server{wan, "udp", wanIP + ":53"},
+		server{lan, "tcp", lanIP + ":80"}, server{lan, "udp", lanIP + ":53"})
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	p.exchange(
+		// Masqueraded: the wan server sees the router, the port kept.
+		exchange{lan, "tcp", wanIP + ":80", 44001, hello(wanIP+":80", rtrWanIP+":44001")},
+		exchange{lan, "udp", wanIP + ":53", 44002, hello(wanIP+":53", rtrWanIP+":44002")},
+		exchange{lan, "tcp", wanIP + ":81", 44003, "refused ECONNREFUSED"}, // the reset comes back through NAT
+		// Port-forwarded to the LAN host.
+		exchange{wan, "tcp", rtrWanIP + ":8080", 44004, hello(lanIP+":80", wanIP+":44004")},
+		exchange{wan, "udp", rtrWanIP + ":5353", 44005, hello(lanIP+":53", wanIP+":44005")},
+		// Not forwarded: FORWARD's and INPUT's DROP policies.
+		exchange{wan, "tcp", lanIP + ":80", 44006, "timeout"},
+		exchange{wan, "udp", lanIP + ":53", 44007, "timeout"},
+		exchange{wan, "tcp", rtrWanIP + ":8081", 44008, "timeout"},
+		exchange{lan, "tcp", rtrLanIP + ":80", 44009, "timeout"},
+	)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
+}
+
+// TestE2EICMPRelated: ICMP errors about a flow pass only as RELATED (no
+// rule accepts ICMP otherwise) and reach the client through the NAT, with
+// the packet they quote translated back; a reset is ESTABLISHED. gofwd
+// runs with --divert auto here, whichever backend the host's iptables is.
+func TestE2EICMPRelated(t *testing.T) {
+	p := newPair(t, "testdata/related.v4", "auto")
+	// auto picked the backend of the host's iptables, and the divert is
+	// there.
+	m := regexp.MustCompile(`diverting traffic with (\S+)`).FindStringSubmatch(p.g.gofwd.output())
+	if m == nil {
+		t.Fatalf("gofwd --divert auto does not say which backend it took:\n%s", p.g.gofwd.output())
+	}
+	if v, _, _ := runCmd(20*time.Second, nil, "iptables", "-V"); !strings.Contains(v, map[string]string{"iptables-legacy": "(legacy)", "iptables-nft": "(nf_tables)"}[m[1]]) {
+		t.Errorf("--divert auto took %s, but iptables -V says %q", m[1], v)
+	}
+	if out := p.g.must(p.g.in(router, m[1]+"-save")...); !strings.Contains(out, `--comment "gofw divert" -j GOFW-`) {
+		t.Errorf("--divert auto: %s-save shows no divert:\n%s", m[1], out)
+	}
+	p.serve(server{wan, "udp", wanIP + ":53"}, server{lan, "udp", lanIP + ":53"})
+	p.exchange(
+		// Forwarded and masqueraded: the wan host's port unreachable
+		// is RELATED in FORWARD.
+		exchange{lan, "udp", wanIP + ":7", 45001, "refused ECONNREFUSED"},
+		exchange{lan, "udp", wanIP + ":53", 45002, fmt.Sprintf("hello from %s:53, you are %s:45002", wanIP, rtrWanIP)},
+		exchange{lan, "tcp", wanIP + ":7", 45003, "refused ECONNREFUSED"},
+		// The router's own flow: RELATED in INPUT.
+		exchange{router, "udp", wanIP + ":7", 45004, "refused ECONNREFUSED"},
+		// Nothing comes in from the wan side unasked.
+		exchange{wan, "udp", lanIP + ":53", 45005, "timeout"},
+	)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
 }
