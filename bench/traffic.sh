@@ -355,7 +355,7 @@ done
 mkdir -p bench/out
 cp "$tmp/results" bench/out/traffic.txt
 echo
-"$tmp/trafficreport" table -json bench/out/traffic.json -failures "$tmp/failures" \
+"$tmp/trafficreport" table -json bench/out/traffic.json -failures "$tmp/failures" -divert-rules "$tmp/nfq-divert" \
 	-date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" -commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
 	-kernel "$(uname -r)" -iptables "$(iptables-legacy --version 2>&1 | head -1)" -load "$load" \
 	-duration "$DURATION" -runs "$RUNS" -queues "$QUEUES" -divert "$NFQ_DIVERT" -workers "$CONN_WORKERS" \

@@ -336,6 +336,11 @@ func (d *Datapath) sendReject(p *packet.Packet) {
 	}
 	var view packet.Packet
 	packet.Decode(reply, &view)
+	// The kernel's icmp_send would not send this error now (its rate
+	// limits, reject.go): neither does gofw.
+	if !d.reject.allow(&view, p.InIface == "lo", d.eng.Env != nil && d.eng.Env.Host.IsLocal(view.Dst), p.Now) {
+		return
+	}
 	d.flight.put(d.flight.answerFingerprint(&view), flight{conn: p.Conn, info: info})
 	d.flight.answers.Add(1)
 	if err := d.reject.send(reply, view.Dst); err != nil {

@@ -185,12 +185,15 @@ type Machine struct {
 
 // Knobs are the settings of the run.
 type Knobs struct {
-	Duration    int    `json:"duration_s"`
-	Runs        int    `json:"runs"`
-	Queues      int    `json:"queues"`
-	NfqDivert   string `json:"nfq_divert"`
-	ConnWorkers int    `json:"conn_workers"`
-	UDPSender   string `json:"udp_sender"`
+	Duration  int    `json:"duration_s"`
+	Runs      int    `json:"runs"`
+	Queues    int    `json:"queues"`
+	NfqDivert string `json:"nfq_divert"`
+	// NfqRules is the iptables-restore input that diverted traffic to
+	// the C loop.
+	NfqRules    []string `json:"nfq_divert_rules,omitempty"`
+	ConnWorkers int      `json:"conn_workers"`
+	UDPSender   string   `json:"udp_sender"`
 }
 
 func table(args []string, out io.Writer) error {
@@ -208,6 +211,7 @@ func table(args []string, out io.Writer) error {
 	fs.StringVar(&s.Knobs.NfqDivert, "divert", "", "hooks of the C loop")
 	fs.IntVar(&s.Knobs.ConnWorkers, "workers", 0, "connrate workers")
 	failures := fs.String("failures", "", "`FILE` of failed measurements, one a line")
+	divertRules := fs.String("divert-rules", "", "`FILE` holding the C loop's divert")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -221,6 +225,11 @@ func table(args []string, out io.Writer) error {
 	s.Machine.CPUs = runtime.NumCPU()
 	s.Machine.Model = cpuModel()
 	s.Machine.Go = runtime.Version()
+	if *divertRules != "" {
+		if b, err := os.ReadFile(*divertRules); err == nil {
+			s.Knobs.NfqRules = strings.Split(strings.TrimSpace(string(b)), "\n")
+		}
+	}
 	if *failures != "" {
 		if b, err := os.ReadFile(*failures); err == nil {
 			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
@@ -268,8 +277,8 @@ func table(args []string, out io.Writer) error {
 
 	fmt.Fprintf(out, "gofw traffic benchmark: %d x %s, kernel %s, %s; medians of %d alternating runs of %d s\n",
 		s.Machine.CPUs, s.Machine.Model, s.Machine.Kernel, s.Machine.Iptables, s.Knobs.Runs, s.Knobs.Duration)
-	fmt.Fprintf(out, "C loop diverted like %s; %d queue(s); conn: %d workers; load average at start %s\n\n",
-		s.Knobs.NfqDivert, s.Knobs.Queues, s.Knobs.ConnWorkers, s.Machine.Load)
+	fmt.Fprintf(out, "C loop diverted like %s (%s); %d queue(s); conn: %d workers; load average at start %s\n\n",
+		s.Knobs.NfqDivert, hooks(s.Knobs.NfqRules), s.Knobs.Queues, s.Knobs.ConnWorkers, s.Machine.Load)
 	w := func(cols ...string) {
 		fmt.Fprintf(out, "%-13s %-14s", cols[0], cols[1])
 		for _, c := range cols[2:] {
@@ -452,6 +461,28 @@ func fmtRatio(p *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*p, 'f', 2, 64)
+}
+
+// hooks names the built-in chains an iptables-restore divert hooks into,
+// as "raw PREROUTING, mangle POSTROUTING".
+func hooks(rules []string) string {
+	var table string
+	var hs []string
+	for _, l := range rules {
+		f := strings.Fields(l)
+		switch {
+		case strings.HasPrefix(l, "*"):
+			table = l[1:]
+		case len(f) > 1 && f[0] == "-A" && f[1] == strings.ToUpper(f[1]) && !strings.HasPrefix(f[1], "GOFW-"):
+			if h := table + " " + f[1]; !slices.Contains(hs, h) {
+				hs = append(hs, h)
+			}
+		}
+	}
+	if len(hs) == 0 {
+		return "not used"
+	}
+	return strings.Join(hs, ", ")
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo.
