@@ -385,6 +385,25 @@ func (s *side) startGofwd(divert string, flags ...string) *proc {
 	return p
 }
 
+// divertLines returns gofwd's divert as iptables-legacy-save prints it in
+// the router (its chains, their rules and the jumps to them, each after
+// its table), sorted.
+func (s *side) divertLines() []string {
+	s.t.Helper()
+	var lines []string
+	table := ""
+	for _, l := range strings.Split(s.must(s.in(router, "iptables-legacy-save")...), "\n") {
+		if strings.HasPrefix(l, "*") {
+			table = l
+		}
+		if strings.Contains(l, "GOFW-") {
+			lines = append(lines, table+" "+l)
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
 // server is a listening socket a test needs in a namespace.
 type server struct {
 	h     host

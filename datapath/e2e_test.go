@@ -9,8 +9,11 @@ package datapath_test
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -140,4 +143,145 @@ func TestE2EICMPRelated(t *testing.T) {
 	)
 	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
+}
+
+// TestE2EFailSafe: gofwd killed with SIGKILL leaves its divert behind:
+// without --fail-open nothing passes any more (fail closed), with it
+// everything passes, unfiltered and untracked. A restarted gofwd removes
+// the stale divert (exactly one set of GOFW chains and jumps remains) and
+// filters as before, as the kernel does.
+func TestE2EFailSafe(t *testing.T) {
+	p := newPair(t, "testdata/forward.v4", "iptables-legacy")
+	p.serve(server{wan, "tcp", wanIP + ":80"}, server{lan, "tcp", lanIP + ":80"}, server{router, "tcp", "0.0.0.0:8081"})
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	// filtering: the same exchanges through gofwd and the kernel, from
+	// fresh ports each time.
+	port := 46000
+	filtering := func() {
+		t.Helper()
+		port += 10
+		p.exchange(
+			exchange{lan, "tcp", wanIP + ":80", port + 1, hello(wanIP+":80", fmt.Sprintf("%s:%d", rtrWanIP, port+1))},
+			exchange{wan, "tcp", rtrWanIP + ":8081", port + 2, "timeout"},
+			exchange{wan, "tcp", lanIP + ":80", port + 3, "timeout"},
+		)
+	}
+	// gofwOnly runs exchanges through gofw's topology alone: the kernel
+	// has no dead daemon to compare with.
+	gofwOnly := func(want [3]string) {
+		t.Helper()
+		port += 10
+		xs := []exchange{
+			{lan, "tcp", wanIP + ":80", port + 1, want[0]},
+			{wan, "tcp", rtrWanIP + ":8081", port + 2, want[1]},
+			{wan, "tcp", lanIP + ":80", port + 3, want[2]},
+		}
+		got := make([]string, len(xs))
+		var wg sync.WaitGroup
+		for i, x := range xs {
+			wg.Add(1)
+			go func() { defer wg.Done(); got[i] = p.g.dial(x.from, x.proto, x.addr, x.secs(), x.lport) }()
+		}
+		wg.Wait()
+		for i, x := range xs {
+			if got[i] != x.want {
+				t.Errorf("%v: gofw says %q, want %q", x, got[i], x.want)
+			}
+		}
+	}
+	kill := func() {
+		t.Helper()
+		if !p.g.gofwd.kill() {
+			t.Fatal("gofwd still running 10 s after SIGKILL")
+		}
+	}
+
+	filtering()
+	divert := p.g.divertLines()
+	if len(divert) == 0 {
+		t.Fatal("no divert in iptables-legacy-save")
+	}
+
+	// Fail closed: the divert stays, and no packet passes.
+	kill()
+	if got := p.g.divertLines(); !slices.Equal(got, divert) {
+		t.Errorf("after SIGKILL, the divert is\n%s\nwant it left as it was:\n%s", strings.Join(got, "\n"), strings.Join(divert, "\n"))
+	}
+	gofwOnly([3]string{"timeout", "timeout", "timeout"})
+
+	// Restarted: the stale divert replaced, filtering as before.
+	p.g.startGofwd("iptables-legacy")
+	if got := p.g.divertLines(); !slices.Equal(got, divert) {
+		t.Errorf("restarted, the divert is\n%s\nwant exactly\n%s", strings.Join(got, "\n"), strings.Join(divert, "\n"))
+	}
+	filtering()
+
+	// --fail-open: the same divert with --queue-bypass; filtering while
+	// gofwd runs, everything passing (and nothing NATed) once it is
+	// killed.
+	kill()
+	p.g.startGofwd("iptables-legacy", "--fail-open")
+	var bypass []string
+	for _, l := range divert {
+		if strings.Contains(l, "-j NFQUEUE") {
+			l += " --queue-bypass"
+		}
+		bypass = append(bypass, l)
+	}
+	if got := p.g.divertLines(); !slices.Equal(got, bypass) {
+		t.Errorf("with --fail-open, the divert is\n%s\nwant exactly\n%s", strings.Join(got, "\n"), strings.Join(bypass, "\n"))
+	}
+	filtering()
+	kill()
+	gofwOnly([3]string{
+		hello(wanIP+":80", fmt.Sprintf("%s:%d", lanIP, port+11)),
+		hello(rtrWanIP+":8081", fmt.Sprintf("%s:%d", wanIP, port+12)),
+		hello(lanIP+":80", fmt.Sprintf("%s:%d", wanIP, port+13)),
+	})
+
+	// Restarted without --fail-open: the bypass divert is gone.
+	p.g.startGofwd("iptables-legacy")
+	if got := p.g.divertLines(); !slices.Equal(got, divert) {
+		t.Errorf("restarted after --fail-open, the divert is\n%s\nwant exactly\n%s", strings.Join(got, "\n"), strings.Join(divert, "\n"))
+	}
+	filtering()
+}
+
+// TestE2EICMPRateLimit: the kernel sends REJECT's ICMP errors through
+// icmp_send, which lets at most 6 out at once to a host (icmp_ratelimit,
+// here one more per 10 s); its TCP resets are not limited. Which of a
+// burst of rejected datagrams get their answer is a race, so the test
+// counts the outcomes.
+func TestE2EICMPRateLimit(t *testing.T) {
+	p := newPair(t, "testdata/input.v4", "iptables-legacy", "net.ipv4.icmp_ratelimit=10000")
+	var xs []exchange
+	for i := range 8 {
+		xs = append(xs,
+			exchange{lan, "udp", rtrLanIP + ":24", 47001 + i, ""},
+			exchange{lan, "tcp", rtrLanIP + ":23", 47011 + i, ""})
+	}
+	got := [2]map[string]int{{}, {}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, x := range xs {
+		for j, s := range []*side{p.g, p.k} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out := s.dial(x.from, x.proto, x.addr, "0.8", x.lport)
+				mu.Lock()
+				got[j][x.proto+" "+out]++
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	want := map[string]int{"udp refused ECONNREFUSED": 6, "udp timeout": 2, "tcp refused ECONNREFUSED": 8}
+	if !maps.Equal(got[1], want) {
+		t.Errorf("the kernel's outcomes: %v, the test wants %v (the test is wrong)", got[1], want)
+	}
+	if !maps.Equal(got[0], got[1]) {
+		t.Errorf("gofw's outcomes: %v, the kernel's %v", got[0], got[1])
+	}
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
 }
