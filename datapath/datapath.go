@@ -64,6 +64,12 @@ type Datapath struct {
 	reject *rejecter
 	clock  func() int64
 	Stats  Stats
+	// GSO asks the kernel for GSO packets whole, their checksum not yet
+	// computed (NFQA_CFG_F_GSO): far fewer, larger packets for bulk TCP.
+	// gofwd turns it on only for rulesets that never rewrite packets
+	// (ruleset.Ruleset.MayRewrite); SetGSO changes it on running queues.
+	GSO  atomic.Bool
+	nfqs []*nfq
 	// MergeOut runs POSTROUTING in the OUTPUT visit; the divert must then
 	// let locally sourced packets by at POSTROUTING (Divert.MergeOut).
 	// gofwd sets both from the ruleset (ruleset.Ruleset.OutputMayReroute).
@@ -101,6 +107,7 @@ func (d *Datapath) Run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			d.nfqs = append(d.nfqs, q)
 			go func() { errc <- q.run(ctx) }()
 		case "go-nfqueue":
 			q, err := openQueue(ctx, d, d.cfg.Queue+i)
@@ -128,6 +135,18 @@ func (d *Datapath) Run(ctx context.Context) error {
 	}
 }
 
+// SetGSO turns GSO hand-over on or off, on running queues too.
+func (d *Datapath) SetGSO(on bool) {
+	if d.GSO.Swap(on) == on {
+		return
+	}
+	for _, q := range d.nfqs {
+		if err := q.setFlags(d.queueFlags(on)); err != nil {
+			d.cfg.Logf("queue %d: setting GSO %v: %v", q.num, on, err)
+		}
+	}
+}
+
 // expireInflight drops the records of packets the kernel never brought
 // back (dropped between hooks) and discards their unconfirmed entries.
 func (d *Datapath) expireInflight() {
@@ -143,7 +162,6 @@ type worker struct {
 	d    *Datapath
 	p    packet.Packet
 	view packet.Packet // re-decoded view of a rewritten packet, for its fingerprint
-	buf  []byte        // room for packets that grow (TCPMSS, helpers)
 }
 
 // meta is what the kernel tells about a queued packet.
@@ -155,6 +173,9 @@ type meta struct {
 	uid, gid  uint32
 	hwaddr    []byte
 	timestamp int64
+	// csumNotReady: the transport checksum is still to be computed
+	// (NFQA_SKB_CSUMNOTREADY, only with GSO).
+	csumNotReady bool
 }
 
 // verdict is what the worker answers the kernel.
@@ -174,13 +195,10 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	d.Stats.Packets.Add(1)
 	p := &w.p
 	p.ResetMeta()
-	if cap(w.buf) < len(data)+256 {
-		w.buf = make([]byte, 0, max(len(data)+256, 2048))
-	}
-	// The engine rewrites in place and may grow the packet: work on a copy
-	// with spare capacity.
-	buf := append(w.buf[:0], data...)
-	r := packet.Decode(buf, p)
+	// The engine rewrites in place, in the receive buffer. A packet that
+	// grows (TCPMSS, a helper's rewrite) is copied by the rewrite, never
+	// grown over the next message: the slice's capacity ends with it.
+	r := packet.Decode(data[:len(data):len(data)], p)
 	if r != packet.ReasonNone && r.L3() {
 		d.Stats.Malformed.Add(1)
 		d.Stats.Dropped.Add(1)
@@ -196,6 +214,7 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	}
 	p.PktType = pktType(p, m, d.eng)
 	p.Now = d.clock()
+	p.CsumNotReady = m.csumNotReady
 
 	v, next, record := w.visit(p, m)
 	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
@@ -203,6 +222,7 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 		out.mark, out.setMark = p.Mark, true
 	}
 	if p.Changed {
+		p.FinishChecksum()
 		out.payload = p.Data
 		d.Stats.Modified.Add(1)
 	}

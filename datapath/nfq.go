@@ -63,7 +63,10 @@ const (
 	nfqnlCopyPacket   = 2
 
 	nfqaCfgFFailOpen = 1 << 0
+	nfqaCfgFGSO      = 1 << 2
 	nfqaCfgFUIDGID   = 1 << 3
+
+	nfqaSkbCsumNotReady = 1 << 0 // NFQA_SKB_CSUMNOTREADY
 
 	nlmsgHdrLen = 16
 	nfgenHdrLen = 4
@@ -93,10 +96,7 @@ func openNFQ(d *Datapath, num uint16) (*nfq, error) {
 	tv := unix.Timeval{Usec: 200000}
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 
-	flags := uint32(nfqaCfgFUIDGID)
-	if d.cfg.FailOpen {
-		flags |= nfqaCfgFFailOpen
-	}
+	flags := d.queueFlags(d.GSO.Load())
 	var params [5]byte
 	binary.BigEndian.PutUint32(params[0:], 0xffff)
 	params[4] = nfqnlCopyPacket
@@ -109,7 +109,7 @@ func openNFQ(d *Datapath, num uint16) (*nfq, error) {
 	}{
 		{"bind", []attr{{nfqaCfgCmd, cfgCmd(nfqnlCfgCmdBind)}}},
 		{"copy mode", []attr{{nfqaCfgParams, params[:]}}},
-		{"queue length and flags", []attr{{nfqaCfgMaxLen, be32b(d.cfg.QueueLen)}, {nfqaCfgFlags, be32b(flags)}, {nfqaCfgMask, be32b(flags)}}},
+		{"queue length and flags", []attr{{nfqaCfgMaxLen, be32b(d.cfg.QueueLen)}, {nfqaCfgFlags, be32b(flags)}, {nfqaCfgMask, be32b(flagMask)}}},
 	} {
 		if err := q.config(st.attrs...); err != nil {
 			unix.Close(fd)
@@ -117,6 +117,32 @@ func openNFQ(d *Datapath, num uint16) (*nfq, error) {
 		}
 	}
 	return q, nil
+}
+
+// flagMask is every queue flag gofw sets or clears.
+const flagMask = nfqaCfgFFailOpen | nfqaCfgFGSO | nfqaCfgFUIDGID
+
+// queueFlags returns the queue flags for the datapath's settings.
+func (d *Datapath) queueFlags(gso bool) uint32 {
+	flags := uint32(nfqaCfgFUIDGID)
+	if d.cfg.FailOpen {
+		flags |= nfqaCfgFFailOpen
+	}
+	if gso {
+		flags |= nfqaCfgFGSO
+	}
+	return flags
+}
+
+// setFlags changes the queue flags of a running queue. The reader owns the
+// socket's receive side, so no acknowledgement is asked for; a refusal
+// would come back as an error message the reader skips.
+func (q *nfq) setFlags(flags uint32) error {
+	b := q.msgStart(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST, 0)
+	b = putAttr(b, nfqaCfgFlags, be32b(flags))
+	b = putAttr(b, nfqaCfgMask, be32b(flagMask))
+	putLen(b, 0)
+	return unix.Sendto(q.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
 }
 
 // attr is one netlink attribute of a configuration message.
@@ -318,6 +344,10 @@ func parsePacketMsg(attrs []byte) (id uint32, m meta, payload []byte, ok bool) {
 		case nfqaGID:
 			if len(a) >= 4 {
 				m.gid = binary.BigEndian.Uint32(a)
+			}
+		case nfqaSkbInfo:
+			if len(a) >= 4 {
+				m.csumNotReady = binary.BigEndian.Uint32(a)&nfqaSkbCsumNotReady != 0
 			}
 		}
 		attrs = attrs[min(align4(al), len(attrs)):]

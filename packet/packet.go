@@ -185,6 +185,12 @@ type Packet struct {
 	// one alone, so the first CT rule a packet meets wins.
 	HasTemplate bool
 
+	// CsumNotReady says the transport checksum is not computed yet (the
+	// kernel's CHECKSUM_PARTIAL, a GSO packet the NIC or the segmentation
+	// code will finish): it cannot be verified, and FinishChecksum must
+	// fill it in if gofw hands the packet back rewritten.
+	CsumNotReady bool
+
 	// Now is the engine's clock for this packet, in nanoseconds: monotonic
 	// time in gofwd, capture time in gofw trace. Stateful matches (limit,
 	// hashlimit, recent) and conntrack read it instead of the wall clock.
@@ -233,5 +239,6 @@ func (p *Packet) ResetMeta() {
 	p.Conn, p.CtInfo = nil, conntrack.Invalid
 	p.NoTrack, p.Zone, p.Helper, p.HasTemplate = false, 0, "", false
 	p.Now = 0
+	p.CsumNotReady = false
 	p.QueueNum, p.QueueBypass, p.RejectWith = 0, false, 0
 }

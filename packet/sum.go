@@ -24,3 +24,35 @@ func PseudoHeader(src, dst netip.Addr, proto uint8, n int) uint64 {
 	}
 	return acc + uint64(proto) + uint64(n)
 }
+
+// FinishChecksum computes the TCP or UDP checksum of a packet whose checksum
+// was not ready (CsumNotReady) and that gofw rewrote: the kernel treats a
+// packet handed back with new bytes as fully checksummed (nfqnl_mangle sets
+// CHECKSUM_NONE), so the partial sum the sender left must become the real
+// one. It reports whether it filled a checksum.
+func (p *Packet) FinishChecksum() bool {
+	if !p.CsumNotReady || p.L4Off < 0 || p.Malformed || p.FragOff != 0 || p.MoreFrag {
+		return false
+	}
+	l4 := p.Data[p.L4Off:]
+	var at int
+	switch p.Proto {
+	case ProtoTCP:
+		at = 16
+	case ProtoUDP:
+		at = 6
+	default:
+		return false
+	}
+	if len(l4) < at+2 {
+		return false
+	}
+	l4[at], l4[at+1] = 0, 0
+	c := Checksum(l4, PseudoHeader(p.Src, p.Dst, p.Proto, len(l4)))
+	if c == 0 && p.Proto == ProtoUDP {
+		c = 0xffff
+	}
+	put16(l4[at:], c)
+	p.CsumNotReady = false
+	return true
+}

@@ -557,6 +557,27 @@ func (e *Engine) natStage(p *packet.Packet, st *stage, tr *Trace) target.Verdict
 	return natPacket(p, st.manip)
 }
 
+// MayRewrite reports whether running rs can change a packet's bytes: a
+// rule in the nat table (and so the helpers' NAT mangling), TCPMSS or
+// CHECKSUM. When it cannot, the datapath lets the kernel hand over GSO
+// packets whole with their checksum still to be computed
+// (NFQA_CFG_F_GSO), which it could not hand back rewritten cheaply.
+func (rs *Ruleset) MayRewrite() bool {
+	for _, t := range rs.Tables() {
+		for _, c := range t.Chains() {
+			for _, r := range c.Rules {
+				if t.Name == "nat" {
+					return true
+				}
+				if r.Kind == KindExt && (r.TargetInfo.Name == "TCPMSS" || r.TargetInfo.Name == "CHECKSUM") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // OutputMayReroute reports whether rs can change, on a locally generated
 // packet's way through OUTPUT, what the kernel routed it by (destination,
 // source, mark, TOS): any rule in the nat or mangle OUTPUT chains, or a

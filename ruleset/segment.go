@@ -48,7 +48,9 @@ func makeSegment(p *packet.Packet, seg *conntrack.Segment, checksum bool) {
 		}
 		seg.Tuple = conntrack.MakeTuple(p.Src, p.Dst, p.Proto, sp, dp)
 	}
-	if checksum && !seg.Malformed && !p.ChecksumOK() {
+	// A checksum not computed yet (GSO, CHECKSUM_PARTIAL) is not checked:
+	// the kernel's nf_ip_checksum trusts such packets too.
+	if checksum && !seg.Malformed && !p.CsumNotReady && !p.ChecksumOK() {
 		seg.BadChecksum = true
 	}
 	if p.Proto == packet.ProtoTCP && p.TCPHdrLen >= 20 {

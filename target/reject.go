@@ -167,9 +167,10 @@ const (
 // has none. The datapath should also apply ICMP rate limiting, which
 // icmp_send does with icmp_ratelimit and icmp_msgs_per_sec.)
 //
-// Checksums are verified where the kernel verifies them without knowing
-// the packet's offload state: always, except for TCP and UDP in OUTPUT,
-// whose checksum a local socket leaves to the NIC (CHECKSUM_PARTIAL).
+// Checksums are verified where the kernel verifies them: always, except
+// for a checksum the datapath says is not ready (p.CsumNotReady, the
+// kernel's CHECKSUM_PARTIAL) and, as the datapath does not always know,
+// TCP and UDP in OUTPUT, whose checksum a local socket leaves to the NIC.
 func BuildReject(p *packet.Packet, with uint8, buf []byte) (reply []byte, ok bool) {
 	d := p.Data
 	if p.Family != 4 || len(d) < 20 || p.Malformed && p.Reason.L3() || int(with) >= len(rejectCode) {
@@ -218,7 +219,7 @@ func rejectCsumOK(p *packet.Packet, d []byte, ihl int) bool {
 			return true
 		}
 	}
-	if p.Hook == packet.Output && (proto == packet.ProtoTCP || proto == packet.ProtoUDP) {
+	if (p.Hook == packet.Output || p.CsumNotReady) && (proto == packet.ProtoTCP || proto == packet.ProtoUDP) {
 		return true
 	}
 	var acc uint64

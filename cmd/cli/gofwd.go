@@ -120,8 +120,12 @@ func runDaemon(c *cli.Context) error {
 		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Reader: c.String("queue-reader"), Logf: logger.Printf}, eng, links)
 		merge := !rs.OutputMayReroute()
 		dp.MergeOut.Store(merge)
+		dp.GSO.Store(!rs.MayRewrite())
 		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Run: datapath.ExecRunner}
 		onLoad = func(rs *ruleset.Ruleset) {
+			// A ruleset that rewrites packets must see every packet's
+			// checksum complete: GSO off before it runs.
+			dp.SetGSO(!rs.MayRewrite())
 			merge := !rs.OutputMayReroute()
 			if merge == dp.MergeOut.Load() {
 				return
