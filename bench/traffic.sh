@@ -99,8 +99,7 @@ tx=gofw-tx-$$
 rx=gofw-rx-$$
 pids= # every background process this script started and has not reaped
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	for p in $pids; do stop "$p"; done
 	ip netns del "$tx" 2>/dev/null || true
 	ip netns del "$rx" 2>/dev/null || true
 	rm -rf "$tmp"
@@ -193,7 +192,7 @@ netns_down() {
 	ip netns del "$rx"
 }
 
-# nfq_rules: the divert the C loop gets, as iptables-restore input.
+# queues: the NFQUEUE target's queue options, as gofwd sets them.
 queues() {
 	if [ "$QUEUES" = 1 ]; then echo "--queue-num 0"; else echo "--queue-balance 0:$((QUEUES - 1))"; fi
 }
