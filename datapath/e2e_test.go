@@ -285,3 +285,62 @@ func TestE2EICMPRateLimit(t *testing.T) {
 	}
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
 }
+
+// TestE2EFTP: passive FTP downloads through the router, whose FORWARD
+// chain lets the data connections through only as RELATED, that is only
+// through the ftp helper's expectations: from the LAN to a masqueraded
+// server, and from the wan side to a port-forwarded LAN server, whose
+// PASV reply names its own address and must be rewritten to the router's
+// (nf_nat_ftp). PASV and EPSV both. On port 2121 there is no helper and
+// the data connection is dropped.
+func TestE2EFTP(t *testing.T) {
+	p := newPair(t, "testdata/ftp.v4", "iptables-legacy")
+	srvs := []server{{wan, "tcp", wanIP + ":21"}, {lan, "tcp", lanIP + ":21"}, {wan, "tcp", wanIP + ":2121"}}
+	pasvBase := []int{30000, 30100, 30200}
+	p.g.ftpServe(srvs, pasvBase)
+	p.k.ftpServe(srvs, pasvBase)
+
+	type transfer struct {
+		from         host
+		server, mode string
+		lctrl, ldata int
+		dataSecs     string
+		want         string
+	}
+	ok := fmt.Sprintf("retrieved %d bytes, intact", len(ftpFile))
+	waves := [][]transfer{{
+		{lan, wanIP + ":21", "pasv", 41001, 41002, "5", "passive " + wanIP + ":30000\n" + ok},
+		{wan, rtrWanIP + ":21", "pasv", 41011, 41012, "5", "passive " + rtrWanIP + ":30100\n" + ok},
+		{lan, wanIP + ":2121", "pasv", 41021, 41022, "0.8", "passive " + wanIP + ":30200\ndata connection: timeout"},
+	}, {
+		{lan, wanIP + ":21", "epsv", 41003, 41004, "5", "passive " + wanIP + ":30001\n" + ok},
+		{wan, rtrWanIP + ":21", "epsv", 41013, 41014, "5", "passive " + rtrWanIP + ":30101\n" + ok},
+	}}
+	// A server's passive ports go in the order of its sessions: one
+	// session per server at a time.
+	for _, wave := range waves {
+		got := make([][2]string, len(wave))
+		var wg sync.WaitGroup
+		for i, x := range wave {
+			for j, s := range []*side{p.g, p.k} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got[i][j] = s.ftp(x.from, x.server, x.mode, x.lctrl, x.ldata, x.dataSecs)
+				}()
+			}
+		}
+		wg.Wait()
+		for i, x := range wave {
+			g, k := got[i][0], got[i][1]
+			if k != x.want {
+				t.Errorf("%s %s → %s: the kernel gives %q, the test wants %q (the test is wrong)", x.from, x.mode, x.server, k, x.want)
+			}
+			if g != k {
+				t.Errorf("%s %s → %s: gofw gives %q, the kernel %q", x.from, x.mode, x.server, g, k)
+			}
+		}
+	}
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "raw", "filter", "nat") })
+}
