@@ -150,7 +150,14 @@ type TraceResult struct {
 	// NATSrc and NATDst are the packet's source and destination after
 	// NAT, set only when NAT rewrote them.
 	NATSrc, NATDst string
-	Notes          []string
+	// Out is the packet as it left, summarised, set only when NAT or a
+	// helper changed more than its own addresses and ports: the payload
+	// (an FTP command rewritten by the helper, given as data="..."; an
+	// ICMP error's quoted header, given by its quote=[...]) or the TCP
+	// sequence numbers (adjusted after a rewrite changed a length, as
+	// nf_conntrack_seqadj.c does).
+	Out   string
+	Notes []string
 }
 
 // Tracer runs the packets of one capture, in order, through an engine
@@ -278,6 +285,7 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 	before := t.ct.Stats()
 	tr := &Trace{}
 	src, dst := traceAddrPort(p)
+	payload, seq, ack := bytes.Clone(p.Payload()), p.Seq, p.Ack
 	t.logs = t.logs[:0]
 	v := t.run(p, tp.Iface, tr, &r)
 	r.Steps, r.Verdict = tr.Steps, v
@@ -287,6 +295,7 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 	if s, d := traceAddrPort(p); p.Family != 0 && (s != src || d != dst) {
 		r.NATSrc, r.NATDst = s, d
 	}
+	r.Out = traceOut(p, payload, seq, ack)
 	if p.Conn != nil {
 		// Keyed by the original tuple: a NEW packet (first, or reopening
 		// a closed connection) starts the entry; any other packet only
@@ -436,6 +445,26 @@ func traceAddrPort(p *packet.Packet) (string, string) {
 	return p.Src.String(), p.Dst.String()
 }
 
+// traceOut is TraceResult.Out for p as it leaves, given its payload and
+// TCP sequence numbers as it came: "" when only addresses and ports
+// changed (the nat line says that), else p summarised again from its
+// bytes, with its payload quoted when that changed (an ICMP error's
+// summary already shows the quote).
+func traceOut(p *packet.Packet, payload []byte, seq, ack uint32) string {
+	var q packet.Packet
+	packet.Decode(bytes.Clone(p.Data), &q)
+	samePayload := bytes.Equal(q.Payload(), payload)
+	sameSeq := q.Proto != packet.ProtoTCP || q.TCPHdrLen < 20 || q.Seq == seq && q.Ack == ack
+	if q.Family != p.Family || samePayload && sameSeq {
+		return ""
+	}
+	s := q.Summary()
+	if !samePayload && q.Proto != packet.ProtoICMP && q.Proto != packet.ProtoICMPv6 {
+		s += fmt.Sprintf(" data=%q", q.Payload())
+	}
+	return s
+}
+
 // Conntrack returns the table as conntrack -L would list it after the
 // last packet: expired entries reaped, timeouts relative to the last
 // packet's time, in the order their first packets came in the capture.
@@ -510,6 +539,9 @@ func (r *TraceResult) AppendText(b []byte) []byte {
 	if r.NATSrc != "" {
 		b = fmt.Appendf(b, "  nat: %s > %s\n", r.NATSrc, r.NATDst)
 	}
+	if r.Out != "" {
+		b = append(b, "  out: "+r.Out+"\n"...)
+	}
 	b = append(b, "  verdict: "+r.Verdict.String()...)
 	if r.By != "" {
 		b = append(b, " by "+r.By...)
@@ -535,6 +567,7 @@ type traceJSON struct {
 	CtState  string     `json:"ctstate,omitempty"`
 	CtDir    string     `json:"ctdir,omitempty"`
 	NAT      *natJSON   `json:"nat,omitempty"`
+	Out      string     `json:"out,omitempty"`
 	Notes    []string   `json:"notes,omitempty"`
 }
 
@@ -555,7 +588,9 @@ type natJSON struct {
 // as "table/CHAIN"), verdict (ACCEPT, DROP, REJECT or QUEUE), by (what
 // decided it), ctstate (NEW, ESTABLISHED, RELATED, INVALID or UNTRACKED),
 // ctdir ("reply" for the reply direction, else left out), nat ({src, dst}
-// as "addr:port" after NAT, only when NAT rewrote the packet) and notes.
+// as "addr:port" after NAT, only when NAT rewrote the packet), out (the
+// packet as it left, only when more than its addresses and ports changed:
+// TraceResult.Out) and notes.
 // A skipped packet has n, time, packet, skipped and empty rules only.
 func (r *TraceResult) MarshalJSON() ([]byte, error) {
 	j := traceJSON{N: r.N, Time: r.At.Seconds(), Packet: r.Summary, Skipped: r.Skipped, Rules: []string{}, Notes: r.Notes}
@@ -580,6 +615,7 @@ func (r *TraceResult) MarshalJSON() ([]byte, error) {
 		if r.NATSrc != "" {
 			j.NAT = &natJSON{Src: r.NATSrc, Dst: r.NATDst}
 		}
+		j.Out = r.Out
 	}
 	// Not json.Marshal: it would escape the summary's ">" as \u003e.
 	var b bytes.Buffer

@@ -18,13 +18,17 @@ capture's clock (conntrack timeouts, limit and recent run on the packets'
 timestamps). For each packet it prints the hooks it went through, every
 rule that matched as "table/CHAIN/N: -A CHAIN <rule as -S prints it>", the
 policies applied, the verdict (ACCEPT, DROP, REJECT, QUEUE) and what
-decided it, the NAT rewrite and the conntrack state (NEW, ESTABLISHED,
-RELATED, INVALID, UNTRACKED); then the connection table as "conntrack -L"
-lists it after the last packet (entries in the order their first packets
-came, timeouts counted from the last packet), with conntrack's summary
-line on stderr. --expect also lists the pending expectations (helpers'
-FTP and TFTP data connections) after a "conntrack -L expect:" line, as
-"conntrack -L expect" prints them, with its summary line on stderr.
+decided it, the NAT rewrite ("nat: SRC > DST") and the conntrack state
+(NEW, ESTABLISHED, RELATED, INVALID, UNTRACKED). When NAT or a helper
+changed more than the addresses and ports, an "out:" line shows the packet
+as it left: a helper's rewritten payload as data="...", an ICMP error's
+rewritten quote, TCP sequence numbers adjusted after a rewrite changed a
+length. Then the connection table as "conntrack -L" lists it after the
+last packet (entries in the order their first packets came, timeouts
+counted from the last packet), with conntrack's summary line on stderr.
+--expect also lists the pending expectations (helpers' FTP and TFTP data
+connections) after a "conntrack -L expect:" line, as "conntrack -L expect"
+prints them, with its summary line on stderr.
 
 The path follows the addresses, as routing would: to a local address
 PREROUTING, INPUT; from one OUTPUT, POSTROUTING (then PREROUTING, INPUT on
@@ -43,7 +47,8 @@ listed as skipped: iptables sees only IPv4.
 
 -o json prints one JSON object per packet: n, time, packet, hooks, rules
 (["table/CHAIN/N"]), policies, verdict, by, ctstate, ctdir ("reply"), nat
-({"src","dst"} as "addr:port" after NAT, only when rewritten) and notes;
+({"src","dst"} as "addr:port" after NAT, only when rewritten), out (the
+"out:" line's packet) and notes;
 then {"conntrack": [the conntrack -L lines]} (and, with --expect,
 {"expect": [the conntrack -L expect lines]}).
 
