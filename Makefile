@@ -23,10 +23,10 @@ fuzz:
 	@set -e; for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -h '^func Fuzz' $$t/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
 	    echo "fuzz $$t $$f ($(FUZZTIME))"; \
-	    $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$t >/dev/null || \
-	      { $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$t; exit 1; }; \
+	    $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$t >fuzz.out 2>&1 || \
+	      { cat fuzz.out; rm -f fuzz.out; exit 1; }; \
 	  done; \
-	done
+	done; rm -f fuzz.out
 
 demo:
 	./examples/demo.sh
