@@ -2,6 +2,7 @@ package ruleset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -109,50 +110,60 @@ func kdRawOutput(save string) uint64 {
 
 // kdSetup builds the namespaces (removed when the test ends), loads the
 // rules into fw, and opens the sockets.
+//
+// No addresses on the peers: they never answer anything, not even ARP.
+// fw does not resolve neighbours (arp off: frames go out to its own MAC
+// and the peer drops them), forwards, filters no source address and sends
+// no redirects. Few processes: the machine this runs on may be slow, and
+// each ip or ip netns exec costs tens of milliseconds there.
 func kdSetup(t *testing.T, idx int, rules string) *kdNet {
 	t.Helper()
 	base := fmt.Sprintf("gofw-kd%d-%d", os.Getpid(), idx)
 	n := &kdNet{t: t, fw: base + "-fw", a: base + "-a", b: base + "-b"}
+	n.created = []string{n.fw, n.a, n.b}
 	t.Cleanup(n.close)
-	for _, ns := range []string{n.fw, n.a, n.b} {
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			t.Fatalf("ip netns add %s: %v: %s", ns, err, out)
-		}
-		n.created = append(n.created, ns)
-	}
 	mac := func(m [6]byte) string {
 		return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
 	}
-	// No addresses on the peers: they never answer anything, not even
-	// ARP. IPv6 is off everywhere, so no router solicitation or DAD
-	// passes by. fw does not resolve neighbours (arp off: frames go out
-	// to its own MAC and the peer drops them), forwards, and drops
-	// nothing for its source-address checks.
-	script := fmt.Sprintf(`set -e
-for ns in %[1]s %[2]s %[3]s; do ip netns exec $ns sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; done
-ip -n %[1]s link add eth0 address %[4]s type veth peer name p0 address %[5]s netns %[2]s
-ip -n %[1]s link add eth1 address %[6]s type veth peer name p1 address %[7]s netns %[3]s
-ip netns exec %[1]s sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-	net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0 net.ipv4.conf.all.log_martians=0 \
-	net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0 net.ipv4.conf.eth1.send_redirects=0 \
-	net.ipv4.conf.all.accept_local=0
-ip -n %[1]s addr add 198.18.0.1/24 dev eth0
-ip -n %[1]s addr add 198.18.1.1/24 dev eth1
-ip -n %[1]s link set lo up
-ip -n %[1]s link set eth0 arp off up
-ip -n %[1]s link set eth1 arp off up
-ip -n %[2]s link set p0 arp off up
-ip -n %[3]s link set p1 arp off up
-`, n.fw, n.a, n.b, mac(kdMAC[0]), mac(kdPeerMAC[0]), mac(kdMAC[1]), mac(kdPeerMAC[1]))
-	if out, err := exec.Command("sh", "-c", script).CombinedOutput(); err != nil {
-		t.Fatalf("setting up the namespaces: %v\n%s", err, out)
+	batches := []struct {
+		ns, cmds string
+	}{
+		{"", fmt.Sprintf("netns add %[1]s\nnetns add %[2]s\nnetns add %[3]s\n"+
+			"link add eth0 netns %[1]s address %[4]s type veth peer name p0 netns %[2]s address %[5]s\n"+
+			"link add eth1 netns %[1]s address %[6]s type veth peer name p1 netns %[3]s address %[7]s\n",
+			n.fw, n.a, n.b, mac(kdMAC[0]), mac(kdPeerMAC[0]), mac(kdMAC[1]), mac(kdPeerMAC[1]))},
+		{n.fw, "addr add 198.18.0.1/24 dev eth0\naddr add 198.18.1.1/24 dev eth1\n" +
+			"link set lo up\nlink set eth0 arp off up\nlink set eth1 arp off up\n"},
+		{n.a, "link set p0 arp off up\n"},
+		{n.b, "link set p1 arp off up\n"},
 	}
-	c := exec.Command("ip", "netns", "exec", n.fw, "iptables-legacy-restore")
-	c.Stdin = strings.NewReader(rules)
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("iptables-legacy-restore: %v: %s\n%s", err, out, rules)
+	for _, b := range batches {
+		args := []string{"-b", "-"}
+		if b.ns != "" {
+			args = append([]string{"-n", b.ns}, args...)
+		}
+		c := exec.Command("ip", args...)
+		c.Stdin = strings.NewReader(b.cmds)
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s\n%s", strings.Join(args, " "), err, out, b.cmds)
+		}
 	}
-	var err error
+	err := kdInNetns(n.fw, func() error {
+		for _, kv := range []string{
+			"ipv4/ip_forward=1", "ipv6/conf/all/disable_ipv6=1", "ipv6/conf/default/disable_ipv6=1",
+			"ipv4/conf/all/rp_filter=0", "ipv4/conf/default/rp_filter=0", "ipv4/conf/eth0/rp_filter=0", "ipv4/conf/eth1/rp_filter=0",
+			"ipv4/conf/all/log_martians=0", "ipv4/conf/all/send_redirects=0", "ipv4/conf/eth0/send_redirects=0", "ipv4/conf/eth1/send_redirects=0",
+		} {
+			k, v, _ := strings.Cut(kv, "=")
+			if err := os.WriteFile("/proc/sys/net/"+k, []byte(v), 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("sysctl in %s: %v", n.fw, err)
+	}
 	for i, p := range []struct{ ns, dev string }{{n.a, "p0"}, {n.b, "p1"}} {
 		if n.peers[i], err = kdOpen(p.ns, p.dev, 0); err != nil {
 			t.Fatal(err)
@@ -163,81 +174,179 @@ ip -n %[3]s link set p1 arp off up
 		t.Fatal(err)
 	}
 	n.closeSockets = append(n.closeSockets, n.tap.fd)
+	if err := n.ready(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.exec(rules, "iptables-legacy-restore"); err != nil {
+		t.Fatalf("%v\n%s", err, rules)
+	}
 	return n
+}
+
+// kdProbe is a datagram fw forwards from side i to the other side while
+// it has no rules yet, so nothing tracks it.
+func kdProbe(i int) []byte {
+	return mustSpec(fmt.Sprintf("udp 198.18.%d.254:9 > 198.18.%d.254:9 ipid=4343 data=676f66772d6b642d70726f6265", i, 1-i))
+}
+
+// ready waits until fw forwards both ways: a veth's queue starts only
+// once link watching has seen both ends up, and a packet sent before is
+// lost. It sends a probe each way, before any rule exists, and waits for
+// fw's tap to see it leave.
+func (n *kdNet) ready() error {
+	for side := range 2 {
+		probe := kdProbe(side)
+		ok := false
+		for try := 0; try < 100 && !ok; try++ {
+			if err := n.send(side, kdMAC[side], probe); err != nil {
+				return err
+			}
+			var err error
+			ok, err = n.recv(20*time.Millisecond, func(dg []byte, pkttype uint8) bool {
+				// Forwarded: the TTL and the header checksum changed.
+				return pkttype == unix.PACKET_OUTGOING && len(dg) == len(probe) && bytes.Equal(dg[12:], probe[12:])
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if !ok {
+			return fmt.Errorf("fw never forwarded a probe from side %d", side)
+		}
+	}
+	return nil
+}
+
+// recv reads fw's tap for up to d or until stop says so, and returns
+// whether stop did. Outgoing packets have their checksums finished first
+// (kdChecksumPending).
+func (n *kdNet) recv(d time.Duration, stop func(dg []byte, pkttype uint8) bool) (bool, error) {
+	buf := make([]byte, 65536)
+	oob := make([]byte, 256)
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		k, oobn, _, from, err := unix.Recvmsg(n.tap.fd, buf, oob, 0)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		ll, ok := from.(*unix.SockaddrLinklayer)
+		if !ok || ll.Protocol != htons(unix.ETH_P_IP) {
+			continue
+		}
+		dg := bytes.Clone(buf[:k])
+		if ll.Pkttype == unix.PACKET_OUTGOING && kdChecksumPending(oob[:oobn]) {
+			kdFinishChecksum(dg)
+		}
+		if stop(dg, ll.Pkttype) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (n *kdNet) close() {
 	for _, fd := range n.closeSockets {
 		unix.Close(fd)
 	}
+	var cmds strings.Builder
 	for _, ns := range n.created {
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			n.t.Errorf("ip netns del %s: %v: %s", ns, err, out)
+		if _, err := os.Stat("/run/netns/" + ns); err == nil {
+			cmds.WriteString("netns del " + ns + "\n")
 		}
+	}
+	if cmds.Len() == 0 {
+		return
+	}
+	c := exec.Command("ip", "-b", "-")
+	c.Stdin = strings.NewReader(cmds.String())
+	if out, err := c.CombinedOutput(); err != nil {
+		n.t.Errorf("ip -b -: %v: %s\n%s", err, out, cmds.String())
 	}
 }
 
 // run runs a command in fw and returns its stdout.
 func (n *kdNet) run(args ...string) string {
 	n.t.Helper()
-	var o, e bytes.Buffer
-	c := exec.Command("ip", append([]string{"netns", "exec", n.fw}, args...)...)
-	c.Stdout, c.Stderr = &o, &e
-	if err := c.Run(); err != nil {
-		n.t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, e.String())
+	out, err := n.exec("", args...)
+	if err != nil {
+		n.t.Fatal(err)
 	}
-	return o.String()
+	return out
+}
+
+// exec runs a command in fw with stdin and returns its stdout. The child
+// is forked from a thread that has joined fw, so it starts there, without
+// ip netns exec's new mount namespace (iptables and conntrack need none).
+func (n *kdNet) exec(stdin string, args ...string) (string, error) {
+	var o, e bytes.Buffer
+	err := kdInNetns(n.fw, func() error {
+		c := exec.Command(args[0], args[1:]...)
+		c.Stdin = strings.NewReader(stdin)
+		c.Stdout, c.Stderr = &o, &e
+		return c.Run()
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, e.String())
+	}
+	return o.String(), nil
 }
 
 // kdOpen opens an AF_PACKET datagram socket in namespace ns, bound to dev
 // (every interface when dev is "") for protocol proto (network order; 0
-// for a socket that only sends). The socket belongs to ns for good, so
-// the thread goes back to its own namespace at once; a thread that
-// cannot is never unlocked, so the runtime ends it rather than let a
-// goroutine run in the wrong namespace.
+// for a socket that only sends). The socket belongs to ns for good.
 func kdOpen(ns, dev string, proto uint16) (kdSock, error) {
-	type result struct {
-		s   kdSock
-		err error
+	var s kdSock
+	err := kdInNetns(ns, func() error {
+		var err error
+		s, err = kdSocket(dev, proto)
+		return err
+	})
+	if err != nil {
+		return kdSock{}, fmt.Errorf("%s %s: %v", ns, dev, err)
 	}
-	ch := make(chan result, 1)
+	return s, nil
+}
+
+// kdInNetns runs f on an OS thread that has joined namespace ns, then
+// brings the thread back to its own namespace. A thread that cannot come
+// back is never unlocked, so the runtime ends it rather than let another
+// goroutine run in the wrong namespace; and the runtime never clones a
+// new thread from a locked one, so none inherits ns either.
+func kdInNetns(ns string, f func() error) error {
+	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		s, err, back := kdOpenLocked(ns, dev, proto)
+		back, err := kdInNetnsLocked(ns, f)
 		if back {
 			runtime.UnlockOSThread()
 		}
-		ch <- result{s, err}
+		errc <- err
 	}()
-	r := <-ch
-	return r.s, r.err
+	return <-errc
 }
 
-func kdOpenLocked(ns, dev string, proto uint16) (s kdSock, err error, back bool) {
+func kdInNetnsLocked(ns string, f func() error) (back bool, err error) {
 	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return s, err, true
+		return true, err
 	}
 	defer unix.Close(self)
 	target, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return s, err, true
+		return true, err
 	}
 	defer unix.Close(target)
 	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-		return s, fmt.Errorf("setns %s: %v", ns, err), true
+		return true, fmt.Errorf("setns %s: %v", ns, err)
 	}
-	s, err = kdSocket(dev, proto)
+	err = f()
 	if e := unix.Setns(self, unix.CLONE_NEWNET); e != nil {
-		if err == nil {
-			unix.Close(s.fd)
-		}
-		return kdSock{}, fmt.Errorf("setns back from %s: %v", ns, e), false
+		return false, fmt.Errorf("setns back from %s: %v", ns, e)
 	}
-	if err != nil {
-		err = fmt.Errorf("%s %s: %v", ns, dev, err)
-	}
-	return s, err, true
+	return true, err
 }
 
 func kdSocket(dev string, proto uint16) (kdSock, error) {
@@ -259,6 +368,11 @@ func kdSocket(dev string, proto uint16) (kdSock, error) {
 	}
 	if proto != 0 {
 		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: s.ifindex}); err != nil {
+			unix.Close(fd)
+			return kdSock{}, err
+		}
+		// The checksum state of each packet (kdFinishChecksum).
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_AUXDATA, 1); err != nil {
 			unix.Close(fd)
 			return kdSock{}, err
 		}
@@ -332,31 +446,84 @@ func (n *kdNet) send(side int, to [6]byte, dg []byte) error {
 // sent (PACKET_OUTGOING), described as kdEgress does.
 func (n *kdNet) drain() ([]string, error) {
 	var out []string
-	buf := make([]byte, 65536)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		k, from, err := unix.Recvfrom(n.tap.fd, buf, 0)
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		ll, ok := from.(*unix.SockaddrLinklayer)
-		if !ok || ll.Protocol != htons(unix.ETH_P_IP) {
-			continue
-		}
-		dg := buf[:k]
-		switch ll.Pkttype {
+	done, err := n.recv(5*time.Second, func(dg []byte, pkttype uint8) bool {
+		switch pkttype {
 		case unix.PACKET_OTHERHOST:
-			if bytes.Equal(dg, kdSentinel) {
-				return out, nil
-			}
+			return bytes.Equal(dg, kdSentinel)
 		case unix.PACKET_OUTGOING:
 			var p packet.Packet
-			packet.Decode(bytes.Clone(dg), &p)
+			packet.Decode(dg, &p)
 			out = append(out, kdEgress(&p))
 		}
+		return false
+	})
+	if err == nil && !done {
+		err = fmt.Errorf("the sentinel never reached fw's tap (after %v)", 5*time.Second)
 	}
-	return nil, fmt.Errorf("the sentinel never reached fw's tap (after %v)", 5*time.Second)
+	return out, err
+}
+
+// kdChecksumPending says whether a packet's auxiliary data marks its
+// transport checksum as not yet computed (TP_STATUS_CSUMNOTREADY): veth
+// offers checksum offload, so when NAT or a helper changes a packet's
+// payload the kernel leaves the checksum for the device to finish
+// (nf_nat_csum with CHECKSUM_PARTIAL), and the tap sees it unfinished.
+func kdChecksumPending(oob []byte) bool {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == unix.SOL_PACKET && m.Header.Type == unix.PACKET_AUXDATA && len(m.Data) >= 4 {
+			return binary.NativeEndian.Uint32(m.Data)&unix.TP_STATUS_CSUMNOTREADY != 0
+		}
+	}
+	return false
+}
+
+// kdFinishChecksum computes the TCP or UDP checksum of an unfragmented
+// IPv4 datagram in full, as the device would have before the wire.
+func kdFinishChecksum(dg []byte) {
+	if len(dg) < 20 || dg[0]>>4 != 4 {
+		return
+	}
+	ihl := int(dg[0]&0xf) * 4
+	tot := int(binary.BigEndian.Uint16(dg[2:]))
+	if tot > len(dg) || ihl < 20 || ihl > tot || binary.BigEndian.Uint16(dg[6:])&0x3fff != 0 {
+		return
+	}
+	l4 := dg[ihl:tot]
+	off := 0
+	switch dg[9] {
+	case packet.ProtoTCP:
+		off = 16
+	case packet.ProtoUDP:
+		off = 6
+	default:
+		return
+	}
+	if len(l4) < off+2 {
+		return
+	}
+	l4[off], l4[off+1] = 0, 0
+	var sum uint32
+	add := func(b []byte) {
+		for i := 0; i+1 < len(b); i += 2 {
+			sum += uint32(b[i])<<8 | uint32(b[i+1])
+		}
+		if len(b)%2 == 1 {
+			sum += uint32(b[len(b)-1]) << 8
+		}
+	}
+	add(dg[12:20])
+	sum += uint32(dg[9]) + uint32(len(l4))
+	add(l4)
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	c := ^uint16(sum)
+	if c == 0 && dg[9] == packet.ProtoUDP {
+		c = 0xffff
+	}
+	binary.BigEndian.PutUint16(l4[off:], c)
 }

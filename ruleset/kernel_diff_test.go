@@ -20,6 +20,7 @@ import (
 
 	"github.com/gofw/gofw/conntrack"
 	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/target"
 )
 
 // The differential against the kernel (issues 3 and 4): each scenario of
@@ -393,7 +394,7 @@ func kdGofw(t *testing.T, sc *kdScenario) (*kdResult, string) {
 		}
 		r := tr.Packet(tp)
 		text = append(r.AppendText(text), '\n')
-		if n := len(r.Hooks); n > 0 && r.Hooks[n-1].Hook == packet.Postrouting && r.Verdict.String() == "ACCEPT" {
+		if n := len(r.Hooks); n > 0 && r.Hooks[n-1].Hook == packet.Postrouting && r.Verdict == target.Accept {
 			res.egress = append(res.egress, kdEgress(&tr.p))
 		}
 	}
@@ -628,4 +629,94 @@ func kdCompareCounters(got, krn map[string][]string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestKernelDiffHarness checks the harness's own rewriting without root:
+// what it adds to a scenario's rules, and which differences its
+// normalisation hides (only a port SNAT drew, within its class).
+func TestKernelDiffHarness(t *testing.T) {
+	rules := []struct {
+		name, in string
+		want     []string // substrings of the result, in order
+		err      string
+	}{
+		{"no raw table: one is added", "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n",
+			[]string{"*filter", "COMMIT", "*raw", kdRawDrop, "COMMIT", "*mangle", "--ctstate INVALID"}, ""},
+		{"raw table: the drop goes in it", "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp\nCOMMIT\n",
+			[]string{"--helper ftp\n" + kdRawDrop + "\nCOMMIT\n*mangle"}, ""},
+		{"mangle is the harness's", "*mangle\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n", nil, "mangle"},
+		{"raw OUTPUT is the harness's", "*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j ACCEPT\nCOMMIT\n", nil, "raw OUTPUT"},
+	}
+	for _, tc := range rules {
+		got, err := kdRules(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err %v, want one about %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		rest := got
+		for _, w := range tc.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: %q missing (in order) from:\n%s", tc.name, w, got)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		if strings.Count(got, kdRawDrop) != 1 {
+			t.Errorf("%s: want one %q:\n%s", tc.name, kdRawDrop, got)
+		}
+	}
+
+	const (
+		conn = "udp      17 29 src=198.18.1.3 dst=198.18.0.2 sport=%d dport=53 [UNREPLIED] src=198.18.0.2 dst=198.18.0.1 sport=53 dport=%d mark=0 use=1"
+		sent = "udp 198.18.0.1:%d > 198.18.0.2:53 len=20"
+	)
+	// The second packet's port has the first's as a prefix: it must not
+	// be masked with it.
+	norm := []struct {
+		name             string
+		orig, repl       int
+		wantConn, wantEg string
+	}{
+		{"port kept", 40000, 40000, "dport=40000 mark", "198.18.0.1:40000 >"},
+		{"high port moved within its class", 40000, 51234, "dport=[1024-65535] mark", "198.18.0.1:[1024-65535] >"},
+		{"600-1023 class", 700, 1023, "dport=[600-1023] mark", "198.18.0.1:[600-1023] >"},
+		{"low class", 100, 1, "dport=[1-511] mark", "198.18.0.1:[1-511] >"},
+		{"moved out of its class stays visible", 100, 700, "dport=700 mark", "198.18.0.1:700 >"},
+	}
+	for _, tc := range norm {
+		r := &kdResult{
+			conns:  []kdLine{kdConnLine(fmt.Sprintf(conn, tc.orig, tc.repl))},
+			egress: []string{fmt.Sprintf(sent, tc.repl), fmt.Sprintf(sent, tc.repl*10+1)},
+		}
+		r.normalise()
+		if c := r.conns[0]; !strings.Contains(c.norm, tc.wantConn) || c.timeout != 29 || !strings.Contains(c.norm, " * src=") {
+			t.Errorf("%s: entry %q (timeout %d), want %q in it and the timeout taken out", tc.name, c.norm, c.timeout, tc.wantConn)
+		}
+		if !strings.HasPrefix(r.egress[0], "udp "+tc.wantEg) || r.egress[1] != fmt.Sprintf(sent, tc.repl*10+1) {
+			t.Errorf("%s: packets %q, want the first with %q and the second untouched", tc.name, r.egress, tc.wantEg)
+		}
+	}
+
+	if got := kdUniqueReplies([]string{fmt.Sprintf(conn, 1, 2), fmt.Sprintf(conn, 3, 2)}); !strings.Contains(got, "held twice") {
+		t.Errorf("two entries with one reply tuple: %q", got)
+	}
+	if got := kdUniqueReplies([]string{fmt.Sprintf(conn, 1, 2), fmt.Sprintf(conn, 3, 4)}); got != "" {
+		t.Errorf("distinct reply tuples: %q", got)
+	}
+
+	// A checksum left for the device is finished as the device would.
+	dg := mustSpec("tcp 198.18.0.1:40514 > 198.18.0.2:21 PA seq=1 ack=1 data=504f5254")
+	var p packet.Packet
+	want := bytes.Clone(dg)
+	dg[20+16], dg[20+17] = 0x12, 0x34
+	if packet.Decode(dg, &p); p.ChecksumOK() {
+		t.Fatal("a spoilt checksum still checks")
+	}
+	kdFinishChecksum(dg)
+	if !bytes.Equal(dg, want) {
+		t.Errorf("finished checksum %x, want %x", dg[36:38], want[36:38])
+	}
 }
