@@ -63,7 +63,8 @@ func TestMain(m *testing.M) {
 		os.Exit(runRole(role, os.Args[1:]))
 	}
 	code := m.Run()
-	if bins.dir != "" {
+	if bins.done != nil {
+		<-bins.done
 		os.RemoveAll(bins.dir)
 	}
 	os.Exit(code)
@@ -80,17 +81,18 @@ func runRole(role string, args []string) int {
 	return 2
 }
 
-// bins holds gofwd, gofw and nettool, built once per test run.
+// bins holds gofwd, gofw and nettool, built once per test run, in the
+// background while the first tests build their namespaces.
 var bins struct {
 	once sync.Once
+	done chan struct{}
 	dir  string
 	err  error
 }
 
 // needE2E skips t unless an end-to-end test can run here (root, and the
-// tools the kernel side needs), and returns the directory of the built
-// binaries.
-func needE2E(t *testing.T) string {
+// tools the kernel side needs), and starts building the binaries.
+func needE2E(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")
@@ -103,7 +105,19 @@ func needE2E(t *testing.T) string {
 			t.Skipf("end-to-end test: %s is not installed", tool)
 		}
 	}
-	bins.once.Do(func() { bins.dir, bins.err = buildBins() })
+	bins.once.Do(func() {
+		bins.done = make(chan struct{})
+		go func() {
+			defer close(bins.done)
+			bins.dir, bins.err = buildBins()
+		}()
+	})
+}
+
+// binDir waits for the binaries and returns their directory.
+func binDir(t *testing.T) string {
+	t.Helper()
+	<-bins.done
 	if bins.err != nil {
 		t.Fatal(bins.err)
 	}
@@ -222,9 +236,9 @@ func (p *proc) kill() bool {
 
 // newSide builds one topology; kernel says whether its router runs the
 // kernel's iptables-legacy or gofwd (started separately).
-func newSide(t *testing.T, bin, rules string, kernel bool, sysctls []string) *side {
+func newSide(t *testing.T, rules string, kernel bool, sysctls []string) *side {
 	t.Helper()
-	s := &side{t: t, name: "gofw", kernel: kernel, bin: bin, dir: t.TempDir(), rules: rules}
+	s := &side{t: t, name: "gofw", kernel: kernel, dir: t.TempDir(), rules: rules}
 	if kernel {
 		s.name = "kernel"
 	}
@@ -561,15 +575,20 @@ type pair struct {
 
 // newPair builds both topologies for the rules file (relative to the
 // package), with the sysctls (NAME=VALUE) set in both routers, and starts
-// gofwd with --divert divert in gofw's router.
+// gofwd with --divert divert in gofw's router. The test runs in parallel
+// with the other end-to-end tests: each has its own namespaces, and most
+// of their time is spent waiting.
 func newPair(t *testing.T, rules, divert string, sysctls ...string) *pair {
 	t.Helper()
-	bin := needE2E(t)
+	needE2E(t)
+	t.Parallel()
 	rules, err := filepath.Abs(rules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pair{t: t, g: newSide(t, bin, rules, false, sysctls), k: newSide(t, bin, rules, true, sysctls)}
+	p := &pair{t: t, g: newSide(t, rules, false, sysctls), k: newSide(t, rules, true, sysctls)}
+	p.g.bin = binDir(t)
+	p.k.bin = p.g.bin
 	p.g.startGofwd(divert)
 	return p
 }
@@ -579,6 +598,9 @@ func (p *pair) serve(srvs ...server) {
 	p.g.serve(srvs...)
 	p.k.serve(srvs...)
 }
+
+// dropSecs is how long a client waits for an answer that is not to come.
+const dropSecs = "0.5"
 
 // exchange is one nettool exchange and what the kernel is known to give.
 type exchange struct {
@@ -593,12 +615,12 @@ func (x exchange) String() string {
 	return fmt.Sprintf("%s %s → %s from port %d", x.from, x.proto, x.addr, x.lport)
 }
 
-// secs is the exchange's timeout: short where nothing is to come back
-// (under the 1 s of the first SYN retransmission, so that both sides send
-// exactly one), generous otherwise.
+// secs is the exchange's timeout: short where nothing is to come back,
+// well under the 1 s after which TCP sends its SYN again, so that both
+// sides send exactly one even on a loaded machine; generous otherwise.
 func (x exchange) secs() string {
 	if x.want == "timeout" {
-		return "0.8"
+		return dropSecs
 	}
 	return "5"
 }

@@ -268,7 +268,7 @@ func TestE2EICMPRateLimit(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				out := s.dial(x.from, x.proto, x.addr, "0.8", x.lport)
+				out := s.dial(x.from, x.proto, x.addr, dropSecs, x.lport)
 				mu.Lock()
 				got[j][x.proto+" "+out]++
 				mu.Unlock()
@@ -311,7 +311,7 @@ func TestE2EFTP(t *testing.T) {
 	waves := [][]transfer{{
 		{lan, wanIP + ":21", "pasv", 41001, 41002, "5", "passive " + wanIP + ":30000\n" + ok},
 		{wan, rtrWanIP + ":21", "pasv", 41011, 41012, "5", "passive " + rtrWanIP + ":30100\n" + ok},
-		{lan, wanIP + ":2121", "pasv", 41021, 41022, "0.8", "passive " + wanIP + ":30200\ndata connection: timeout"},
+		{lan, wanIP + ":2121", "pasv", 41021, 41022, dropSecs, "passive " + wanIP + ":30200\ndata connection: timeout"},
 	}, {
 		{lan, wanIP + ":21", "epsv", 41003, 41004, "5", "passive " + wanIP + ":30001\n" + ok},
 		{wan, rtrWanIP + ":21", "epsv", 41013, 41014, "5", "passive " + rtrWanIP + ":30101\n" + ok},
