@@ -17,6 +17,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -251,15 +252,35 @@ var lineParser = participle.MustBuild[Line](
 // ParseArgs parses one command line (words as the shell or the restore
 // tokenizer split them). line is the restore-file line number, 0 for argv.
 func ParseArgs(words []string, cat Catalog, line int) (*Line, error) {
-	toks, err := lexArgs(words, cat, line)
+	return lexAndParse(words, cat, line)
+}
+
+// tokenBufs recycles the token lists of lexAndParse: a line's tokens are
+// dead once parseLine has built its tree, which copies what it keeps, and
+// a restore lexes a line per rule.
+var tokenBufs = sync.Pool{New: func() any { return new([]lexer.Token) }}
+
+// lexAndParse lexes words and parses them with parseLine.
+func lexAndParse(words []string, cat Catalog, line int) (*Line, error) {
+	bp := tokenBufs.Get().(*[]lexer.Token)
+	defer tokenBufs.Put(bp)
+	toks, err := lexArgsInto(*bp, words, cat, line)
 	if err != nil {
 		return nil, err
 	}
-	return parseLine(toks)
+	l, err := parseLine(toks)
+	clear(toks) // drop the words' strings before the list is reused
+	*bp = toks[:0]
+	return l, err
 }
 
 func lexArgs(words []string, cat Catalog, line int) ([]lexer.Token, error) {
-	l := &argLexer{cat: cat, words: words, line: line, toks: make([]lexer.Token, 0, len(words)+4)}
+	return lexArgsInto(make([]lexer.Token, 0, len(words)+4), words, cat, line)
+}
+
+// lexArgsInto is lexArgs appending to buf[:0].
+func lexArgsInto(buf []lexer.Token, words []string, cat Catalog, line int) ([]lexer.Token, error) {
+	l := &argLexer{cat: cat, words: words, line: line, toks: buf[:0]}
 	if err := l.run(); err != nil {
 		if e, ok := err.(*Error); ok && e.Line == 0 {
 			e.Line = line

@@ -179,3 +179,19 @@ func FuzzParseLine(f *testing.F) {
 		sameParse(t, words)
 	})
 }
+
+// FuzzSplitRestoreLine checks SplitRestoreLine's fast path for lines
+// without quotes against the general tokenizer.
+func FuzzSplitRestoreLine(f *testing.F) {
+	f.Add("-A INPUT  -s 1.2.3.4\t-j ACCEPT\n")
+	f.Add(" a\\b 'c d' \xff ")
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.Contains(line, `"`) {
+			return
+		}
+		got, want := SplitRestoreLine(line), splitQuoted(line)
+		if !reflect.DeepEqual(got, want) && (len(got) != 0 || len(want) != 0) {
+			t.Fatalf("%q: split as %q, want %q", line, got, want)
+		}
+	})
+}

@@ -104,11 +104,7 @@ func ParseRestoreLine(text string, n int, inTable bool, cat Catalog) (*RestoreLi
 			c.Counters = &Counters{Packets: pk, Bytes: by}
 			rest = text[end+1:]
 		}
-		toks, err := lexArgs(SplitRestoreLine(rest), cat, n)
-		if err != nil {
-			return nil, err
-		}
-		l, err := parseLine(toks)
+		l, err := lexAndParse(SplitRestoreLine(rest), cat, n)
 		if err != nil {
 			return nil, err
 		}

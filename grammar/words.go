@@ -1,5 +1,7 @@
 package grammar
 
+import "strings"
+
 // SplitRestoreLine splits one iptables-restore command line into words the way
 // iptables-restore's tokenizer (add_param_to_argv in xshared.c) does, so that
 // a file that loads into iptables-restore loads here with the same arguments:
@@ -11,6 +13,18 @@ package grammar
 //   - single quotes and backslashes outside quotes are ordinary characters;
 //   - an unterminated quote runs to the end of the line.
 func SplitRestoreLine(line string) []string {
+	if strings.IndexByte(line, '"') < 0 {
+		// Without quotes the words are the runs between blanks, and can
+		// share the line's memory: a restore splits a line per rule.
+		return strings.FieldsFunc(line, isRestoreBlank)
+	}
+	return splitQuoted(line)
+}
+
+func isRestoreBlank(r rune) bool { return r == ' ' || r == '\t' || r == '\n' }
+
+// splitQuoted is SplitRestoreLine for a line with quotes.
+func splitQuoted(line string) []string {
 	var words []string
 	var cur []byte
 	inWord, quoted, escaped := false, false, false

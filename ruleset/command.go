@@ -3,6 +3,7 @@ package ruleset
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,7 +153,7 @@ type ext struct {
 	opts   []match.Opt
 	name   string
 	parse  func(*match.Arg) error
-	seen   map[string]bool
+	seen   []string // canonical options given, to refuse repeats
 	isTgt  bool
 	target *target.Info
 }
@@ -225,7 +226,7 @@ func (b *builder) load(l *grammar.Load) error {
 		info, _ := match.Lookup(l.Ref.Name)
 		m := info.New()
 		b.rule.Matches = append(b.rule.Matches, MatchRef{Info: info, M: m})
-		b.exts = append(b.exts, &ext{opts: info.Opts, name: info.Name, parse: m.Parse, seen: map[string]bool{}})
+		b.exts = append(b.exts, &ext{opts: info.Opts, name: info.Name, parse: m.Parse})
 		return nil
 	}
 	if l.Neg {
@@ -240,7 +241,7 @@ func (b *builder) load(l *grammar.Load) error {
 	if err := checkTargetName(name); err != nil {
 		return err.AtArg(at)
 	}
-	x := &ext{name: name, seen: map[string]bool{}, isTgt: true}
+	x := &ext{name: name, isTgt: true}
 	b.exts = append(b.exts, x)
 	if k, ok := standardTargets[name]; ok {
 		b.rule.Kind = k
@@ -677,10 +678,10 @@ func (b *builder) extOption(o *grammar.Opt) error {
 			spec = s
 		}
 	}
-	if x.seen[canon] && !spec.Multi {
+	if slices.Contains(x.seen, canon) && !spec.Multi {
 		return grammar.Paramf("%s: option \"--%s\" can only be used once.", x.name, long).AtArg(at)
 	}
-	x.seen[canon] = true
+	x.seen = append(x.seen, canon)
 	a := &match.Arg{Name: canon, Inv: o.Neg, Index: at}
 	if o.Arg != nil {
 		a.Value = *o.Arg
