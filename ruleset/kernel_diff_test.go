@@ -2,6 +2,7 @@ package ruleset
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"math"
@@ -416,14 +417,27 @@ func kdGofw(t *testing.T, sc *kdScenario) (*kdResult, string) {
 }
 
 // kdEgress describes a packet as it left fw: its summary (addresses,
-// ports, flags, sequence numbers, checksum state) and its payload when
-// that is not all zeros (what a helper rewrote).
+// ports, flags, sequence numbers, checksum state) and its payload, which a
+// helper or NAT may have rewritten (an ICMP error's quote): as text when
+// it is short printable text (FTP commands), else as a digest, and left
+// out when it is all zeros.
 func kdEgress(p *packet.Packet) string {
 	s := p.Summary()
-	if pl := p.Payload(); len(pl) > 0 && !bytes.Equal(pl, make([]byte, len(pl))) {
-		s += fmt.Sprintf(" data=%q", pl)
+	pl := p.Payload()
+	if len(pl) == 0 || bytes.Equal(pl, make([]byte, len(pl))) {
+		return s
 	}
-	return s
+	text := len(pl) <= 120
+	for _, c := range pl {
+		if (c < ' ' || c > '~') && c != '\r' && c != '\n' {
+			text = false
+		}
+	}
+	if text {
+		return s + fmt.Sprintf(" data=%q", pl)
+	}
+	sum := sha256.Sum256(pl)
+	return s + fmt.Sprintf(" data=sha256:%x", sum[:8])
 }
 
 var kdTimeoutRE = regexp.MustCompile(`^(\S+\s+\d+\s+)(\d+)( .*)$`)
