@@ -20,6 +20,12 @@ func ParseUint(s string, min, max uint64) (uint64, bool) {
 		return 0, false
 	}
 	s = strings.TrimPrefix(s, "+")
+	// A number starts with a digit; strtoull takes no "_" between digits
+	// and no "0b" or "0o" prefix, all of which strconv's base 0 accepts.
+	if s == "" || s[0] < '0' || s[0] > '9' || strings.IndexByte(s, '_') >= 0 ||
+		len(s) > 1 && s[0] == '0' && strings.IndexByte("bBoO", s[1]) >= 0 {
+		return 0, false
+	}
 	v, err := strconv.ParseUint(s, 0, 64)
 	if err != nil {
 		// strconv's base 0 wants "0o" for octal; C takes a bare leading 0.

@@ -91,6 +91,11 @@ var diffFixed = []diffCase{
 	{table: "filter", chain: "OUTPUT", words: []string{"-d", "198.18.0.1/255.255.255"}},
 	// Empty words in a --tcp-flags list are skipped (strtok).
 	{table: "filter", chain: "INPUT", words: []string{"-p", "tcp", "--tcp-flags", "SYN,,ack", "", "-j", "DROP"}},
+	// Numbers are read as strtoul reads them: no "_", no "0b" or "0o".
+	{table: "filter", chain: "INPUT", words: []string{"-p", "tcp", "-m", "multiport", "--dports", "2_2,8_0"}},
+	{table: "filter", chain: "INPUT", words: []string{"-p", "tcp", "--dport", "0b11", "--tcp-option", "1_0"}},
+	{table: "filter", chain: "INPUT", words: []string{"-p", "tcp", "--dport", "0o7"}},
+	{table: "filter", chain: "INPUT", words: []string{"-p", "tcp", "--dport", "017", "-m", "mark", "--mark", "0x1b/+0xff"}},
 	// TCPMSS needs a tcp match on SYN (xt_TCPMSS's find_syn_match).
 	{table: "mangle", chain: "FORWARD", words: []string{"-p", "tcp", "-j", "TCPMSS", "--clamp-mss-to-pmtu"}},
 	{table: "mangle", chain: "FORWARD", words: []string{"-p", "tcp", "!", "--tcp-flags", "SYN,RST", "SYN", "-j", "TCPMSS", "--set-mss", "1400"}},
@@ -171,7 +176,7 @@ func (g *diffGen) iface() string {
 
 func (g *diffGen) mark() string {
 	if g.bad() {
-		return g.pick("foo", "0x1/", "4294967296", "-1", "0x1/0x1/0x1", "")
+		return g.pick("foo", "0x1/", "4294967296", "-1", "0x1/0x1/0x1", "", "1_0", "0b1/0xff")
 	}
 	v := g.pick("0", "1", "0x10", "7", "0xffffffff", "123456", "0x0f0f")
 	if g.chance(0.4) {
@@ -187,15 +192,15 @@ func (g *diffGen) mark() string {
 func (g *diffGen) port(big bool) string {
 	if g.bad() {
 		if big {
-			return g.pick("65536", "-1", "foo", "99999", "0x", "")
+			return g.pick("65536", "-1", "foo", "99999", "0x", "", "2_2", "0b11", "0o7")
 		}
-		return g.pick("-1", "foo", "0x", "")
+		return g.pick("-1", "foo", "0x", "", "2_2", "0b11", "0o7")
 	}
 	switch g.r.IntN(4) {
 	case 0:
 		return g.pick("ssh", "http", "https", "domain", "smtp", "ntp")
 	default:
-		return g.pick("0", "1", "22", "80", "443", "1024", "8080", "65535", g.num(0, 65535))
+		return g.pick("0", "1", "22", "80", "443", "1024", "8080", "65535", g.num(0, 65535), "017", "+22", "0x1b")
 	}
 }
 
