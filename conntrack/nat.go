@@ -1,8 +1,8 @@
 package conntrack
 
 import (
+	"encoding/binary"
 	"errors"
-	"hash/maphash"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -56,7 +56,6 @@ type bysrcKey struct {
 type natState struct {
 	mu    sync.Mutex
 	bysrc map[bysrcKey][]*Conn
-	seed  maphash.Seed
 }
 
 func keyBySrc(c *Conn) bysrcKey {
@@ -241,46 +240,59 @@ func (t *Table) findSrc(orig *Tuple, r *NATRange, c *Conn, now int64) (Tuple, bo
 	return Tuple{}, false
 }
 
-// bestAddr is find_best_ips_proto: one address is used as is; a range is
-// hashed on the source (and, without --persistent, the destination and the
-// zone) so a client keeps its address. The kernel's jhash differs from
-// this hash, so with a range the address chosen for a given client differs
-// from the kernel's; which clients share an address is equally stable.
+// bestAddr is nf_nat_core.c find_best_ips_proto: one address is used as
+// is; from a range the kernel picks by jhash2 of the source address (all
+// four words of the tuple's address, an IPv4 one zero-padded), seeded with
+// the destination's last word xor the zone unless --persistent, and with
+// no random seed, so that a client keeps its address "even across
+// reboots". gofw computes the same, word for word, so it picks the
+// kernel's address. The kernel reads the words in the host's byte order;
+// so does gofw, and picks what a kernel on the same machine would.
 func (t *Table) bestAddr(tu *Tuple, r *NATRange, c *Conn, m Manip) {
 	if r.Flags&NATMapIPs == 0 {
 		return
 	}
-	set := tu.SetSrcAddr
+	set := &tu.Src
 	if m == ManipDst {
-		set = tu.SetDstAddr
+		set = &tu.Dst
 	}
-	if r.MinAddr == r.MaxAddr {
-		set(r.MinAddr)
+	_, lo := addrBytes(r.MinAddr)
+	_, hi := addrBytes(r.MaxAddr)
+	if lo == hi {
+		*set = lo
 		return
 	}
-	if !r.MinAddr.Is4() {
-		// An IPv6 range: the kernel hashes per 32-bit word; gofw picks
-		// by the same rule on the last word only, which is where
-		// practical IPv6 NAT ranges differ.
-		set(r.MinAddr)
-		return
+	last := 3
+	if tu.Family == IPv4 {
+		last = 0
 	}
-	var h maphash.Hash
-	h.SetSeed(t.nat.seed)
-	h.Write(tu.Src[:4])
-	if r.Flags&NATPersistent == 0 {
-		h.Write(tu.Dst[:4])
-		h.WriteByte(byte(c.zone))
-		h.WriteByte(byte(c.zone >> 8))
+	word := func(b *[16]byte, i int) uint32 { return binary.NativeEndian.Uint32(b[4*i:]) }
+	persistent := r.Flags&NATPersistent != 0
+	var initval uint32
+	if !persistent {
+		initval = word(&tu.Dst, last) ^ uint32(c.zone)
 	}
-	lo, hi := be4(r.MinAddr.As4()), be4(r.MaxAddr.As4())
-	dist := uint64(hi-lo) + 1
-	v := lo + uint32((uint64(uint32(h.Sum64()))*dist)>>32) // reciprocal_scale
-	set(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}))
-}
-
-func be4(a [4]byte) uint32 {
-	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	j := jhash2([]uint32{word(&tu.Src, 0), word(&tu.Src, 1), word(&tu.Src, 2), word(&tu.Src, 3)}, initval)
+	var out [16]byte
+	full := false
+	for i := 0; i <= last; i++ {
+		// While the leading words sit at the range's top, stay within
+		// it; after that any value will do.
+		minip, dist := uint32(0), ^uint32(0)
+		if !full {
+			minip = binary.BigEndian.Uint32(lo[4*i:])
+			dist = binary.BigEndian.Uint32(hi[4*i:]) - minip + 1
+		}
+		v := minip + uint32(uint64(j)*uint64(dist)>>32) // reciprocal_scale
+		binary.BigEndian.PutUint32(out[4*i:], v)
+		if v != binary.BigEndian.Uint32(hi[4*i:]) {
+			full = true
+		}
+		if !persistent {
+			j ^= word(&tu.Dst, i)
+		}
+	}
+	*set = out
 }
 
 // uniquePort is nf_nat_l4proto_unique_tuple: search the port (ICMP id)

@@ -1,7 +1,6 @@
 package conntrack
 
 import (
-	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
 	"sync"
@@ -64,7 +63,6 @@ func NewTable(cfg Config) *Table {
 		tUnack:         to.TCPUnack,
 	}
 	t.expects.init(t)
-	t.nat.seed = maphash.MakeSeed()
 	return t
 }
 
