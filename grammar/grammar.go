@@ -38,10 +38,43 @@ type Line struct {
 	Elems []*Elem `parser:"@@*"`
 }
 
-// tokenStream is parseLine's cursor over a token list ending in EOF.
+// tokenStream is parseLine's cursor over a token list ending in EOF. It
+// hands out the tree's nodes from arrays sized for the line, so that a
+// line costs a few allocations, not one per node.
 type tokenStream struct {
-	toks []lexer.Token
-	i    int
+	toks  []lexer.Token
+	i     int
+	elems []Elem
+	loads []Load
+	opts  []Opt
+	words []Word
+}
+
+// sizeNodes sizes the node arrays: at most one node of each kind per
+// token of its kind (every Opt starts at a Gen or Ext token, and so on).
+func (s *tokenStream) sizeNodes() {
+	var loads, opts, words int
+	for i := range s.toks {
+		switch s.toks[i].Type {
+		case tokLoad:
+			loads++
+		case tokGen, tokExt:
+			opts++
+		case tokWord:
+			words++
+		}
+	}
+	s.elems = make([]Elem, 0, loads+opts)
+	s.loads = make([]Load, 0, loads)
+	s.opts = make([]Opt, 0, opts)
+	s.words = make([]Word, 0, words)
+}
+
+// node appends v to *arr and returns its address, which stays valid:
+// sizeNodes made room for every node of the line.
+func node[T any](arr *[]T, v T) *T {
+	*arr = append(*arr, v)
+	return &(*arr)[len(*arr)-1]
 }
 
 func (s *tokenStream) peek() *lexer.Token { return &s.toks[s.i] }
@@ -88,7 +121,11 @@ func (s *tokenStream) startsOpt() bool {
 // follows it.
 func parseLine(toks []lexer.Token) (*Line, error) {
 	s := &tokenStream{toks: toks}
+	s.sizeNodes()
 	l := &Line{}
+	if n := cap(s.elems); n > 0 {
+		l.Elems = make([]*Elem, 0, n)
+	}
 	for s.peek().Type == tokWord {
 		l.Lead = append(l.Lead, s.word())
 	}
@@ -101,13 +138,13 @@ func parseLine(toks []lexer.Token) (*Line, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Elems = append(l.Elems, &Elem{Load: ld})
+			l.Elems = append(l.Elems, node(&s.elems, Elem{Load: ld}))
 		case s.startsOpt():
 			o, err := s.opt()
 			if err != nil {
 				return nil, err
 			}
-			l.Elems = append(l.Elems, &Elem{Opt: o})
+			l.Elems = append(l.Elems, node(&s.elems, Elem{Opt: o}))
 		default:
 			if t.Type == tokBang {
 				s.next()
@@ -119,12 +156,12 @@ func parseLine(toks []lexer.Token) (*Line, error) {
 
 func (s *tokenStream) word() *Word {
 	t := s.next()
-	return &Word{Pos: t.Pos, Text: t.Value}
+	return node(&s.words, Word{Pos: t.Pos, Text: t.Value})
 }
 
 // load reads a Load; startsLoad has checked its first tokens.
 func (s *tokenStream) load() (*Load, error) {
-	ld := &Load{Pos: s.peek().Pos}
+	ld := node(&s.loads, Load{Pos: s.peek().Pos})
 	if s.peek().Type == tokBang {
 		ld.Neg = true
 		s.next()
@@ -144,7 +181,7 @@ func (s *tokenStream) load() (*Load, error) {
 
 // opt reads an Opt; startsOpt has checked its first tokens.
 func (s *tokenStream) opt() (*Opt, error) {
-	o := &Opt{Pos: s.peek().Pos}
+	o := node(&s.opts, Opt{Pos: s.peek().Pos})
 	if s.peek().Type == tokBang {
 		o.Neg = true
 		s.next()

@@ -468,8 +468,8 @@ func (b *builder) option(o *grammar.Opt) error {
 		if _, err := words(o, 1); err != nil {
 			return err
 		}
-		var list []addrMask
-		for _, s := range strings.Split(*o.Arg, ",") {
+		list := make([]addrMask, 0, strings.Count(*o.Arg, ",")+1)
+		for s := range strings.SplitSeq(*o.Arg, ",") {
 			a, m, err := match.ParseAddrMask(s)
 			if err != nil {
 				return err.(*grammar.Error).AtArg(at)
