@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/restore.sh: gofw-restore beside iptables-legacy-restore on the same
 # generated rulesets (issue 2: "gofw no slower than iptables-legacy-restore").
-# A benchmark, not a test: it prints the medians and their ratio and writes
-# bench/out/restore.json; it asserts nothing about speed.
+# A benchmark, not a test: it prints the medians of the wall and CPU times
+# and their ratios, and writes bench/out/restore.json; it asserts nothing
+# about speed.
 #
 # As root, from anywhere:  bench/restore.sh
 # Knobs (environment):     SIZES="10000 100000"  RUNS=7
@@ -63,19 +64,37 @@ printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0
 # now prints the time in nanoseconds.
 now() { date +%s%N; }
 
-# timed CMD FILE: run CMD <FILE, fail loudly if it fails, print seconds.
+# children_cpu FILE: the user+system seconds of the shell's children in
+# FILE, the output of the times builtin (its second line).
+children_cpu() { awk 'NR == 2 { print secs($1) + secs($2) } function secs(v) { sub(/s$/, "", v); split(v, a, "m"); return a[1] * 60 + a[2] }' "$1"; }
+
+# gofwd_ticks: gofwd's user+system time so far, in clock ticks.
+gofwd_ticks() { awk '{ print $14 + $15 }' "/proc/$gofwd_pid/stat"; }
+
+# timed CMD FILE: run CMD <FILE, fail loudly if it fails, and print the
+# wall seconds and the CPU seconds it cost: its processes' user and system
+# time, and for gofw-restore also gofwd's. With the machine busy the wall
+# time says more about the machine than about the programs; the CPU time
+# says what each side does.
 timed() {
+	d0=$(gofwd_ticks)
 	t0=$(now)
+	times >"$tmp/times0"
 	"$1" <"$2" >/dev/null || die "$1 failed on $2"
+	times >"$tmp/times1"
 	t1=$(now)
-	echo "$t0 $t1" | awk '{ printf "%.6f\n", ($2 - $1) / 1e9 }'
+	d1=$(gofwd_ticks)
+	d=0
+	[ "$1" = gofw_restore ] && d=$((d1 - d0))
+	echo "$t0 $t1 $(children_cpu "$tmp/times0") $(children_cpu "$tmp/times1") $d $(getconf CLK_TCK)" |
+		awk '{ printf "%.6f %.3f\n", ($2 - $1) / 1e9, $4 - $3 + $5 / $6 }'
 }
 
-# median of the numbers on stdin.
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median K: the median of column K of stdin.
+median() { awk -v k="$1" '{ print $k }' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# list: the numbers on stdin as a JSON array.
-list() { paste -sd, - | sed 's/^/[/; s/$/]/'; }
+# list K: column K of stdin as a JSON array.
+list() { awk -v k="$1" '{ print $k }' | paste -sd, - | sed 's/^/[/; s/$/]/'; }
 
 mkdir -p bench/out
 json=bench/out/restore.json
@@ -106,28 +125,36 @@ for n in $SIZES; do
 	cmp -s "$tmp/save-ipt" "$f" || die "iptables-legacy-save differs from the $n-rule input"
 	cmp -s "$tmp/save-gofw" "$f" || die "gofw-save differs from the $n-rule input"
 
-	mi=$(median <"$tmp/ipt-$n")
-	mg=$(median <"$tmp/gofw-$n")
+	mi=$(median 1 <"$tmp/ipt-$n")
+	mg=$(median 1 <"$tmp/gofw-$n")
+	ci=$(median 2 <"$tmp/ipt-$n")
+	cg=$(median 2 <"$tmp/gofw-$n")
 	ratio=$(echo "$mg $mi" | awk '{ printf "%.2f", $1 / $2 }')
-	rows="$rows$n $mi $mg $ratio
+	cratio=$(echo "$cg $ci" | awk '{ printf "%.2f", $1 / $2 }')
+	rows="$rows$n $mi $mg $ratio $ci $cg $cratio
 "
-	entry=$(printf '{"rules": %d, "iptables_legacy_restore_s": %s, "gofw_restore_s": %s, "median_iptables_s": %s, "median_gofw_s": %s, "ratio_gofw_over_iptables": %s}' \
-		"$n" "$(list <"$tmp/ipt-$n")" "$(list <"$tmp/gofw-$n")" "$mi" "$mg" "$ratio")
+	entry=$(printf '{"rules": %d, "wall_s": {"iptables_legacy_restore": %s, "gofw_restore": %s}, "cpu_s": {"iptables_legacy_restore": %s, "gofw_restore_and_gofwd": %s}, "median_wall_s": {"iptables": %s, "gofw": %s, "ratio_gofw_over_iptables": %s}, "median_cpu_s": {"iptables": %s, "gofw": %s, "ratio_gofw_over_iptables": %s}}' \
+		"$n" "$(list 1 <"$tmp/ipt-$n")" "$(list 1 <"$tmp/gofw-$n")" "$(list 2 <"$tmp/ipt-$n")" "$(list 2 <"$tmp/gofw-$n")" \
+		"$mi" "$mg" "$ratio" "$ci" "$cg" "$cratio")
 	entries=${entries:+$entries,
     }$entry
 done
 
-printf '%-8s  %28s  %16s  %14s\n' rules "iptables-legacy-restore (s)" "gofw-restore (s)" gofw/iptables
-printf '%s' "$rows" | while read -r n mi mg ratio; do
-	printf '%-8s  %28s  %16s  %14s\n' "$n" "$mi" "$mg" "$ratio"
+fmt='%-8s  %14s  %12s  %8s  %14s  %12s  %8s\n'
+printf "$fmt" "" "wall (s)" "" "" "CPU (s)" "" ""
+printf "$fmt" rules iptables-legacy gofw gofw/ipt iptables-legacy gofw gofw/ipt
+printf '%s' "$rows" | while read -r n mi mg ratio ci cg cratio; do
+	printf "$fmt" "$n" "$mi" "$mg" "$ratio" "$ci" "$cg" "$cratio"
 done
-echo "medians of $RUNS alternating runs; $(nproc) CPUs, kernel $(uname -r), $(iptables-legacy-restore --version 2>&1 | head -1)"
+echo "medians of $RUNS alternating runs of iptables-legacy-restore and gofw-restore (CPU: with gofwd's);"
+echo "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), $(iptables-legacy-restore --version 2>&1 | head -1)"
 
 cat >"$json" <<EOF
 {
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "kernel": "$(uname -r)",
   "cpus": $(nproc),
+  "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "iptables": "$(iptables-legacy-restore --version 2>&1 | head -1)",
   "go": "$(go env GOVERSION)",
   "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
