@@ -371,7 +371,9 @@ func (t *Tracer) explain(r *TraceResult, before conntrack.Stats, v target.Verdic
 	if n := after.EarlyDrop - before.EarlyDrop; n > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("conntrack: table full, %d unassured %s dropped early to make room", n, plural(n, "entry", "entries")))
 	}
-	if after.Drop > before.Drop && after.Invalid == before.Invalid {
+	// A failed insert (a clash, such as NAT finding no free port) also
+	// counts a drop: only a drop without either is the full table.
+	if after.Drop > before.Drop && after.Invalid == before.Invalid && after.InsertFailed == before.InsertFailed {
 		r.Notes = append(r.Notes, "conntrack: table full, dropping packet")
 	}
 	if after.InsertFailed > before.InsertFailed {
