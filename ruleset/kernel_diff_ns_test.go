@@ -371,6 +371,12 @@ func kdSocket(dev string, proto uint16) (kdSock, error) {
 			unix.Close(fd)
 			return kdSock{}, err
 		}
+		// Room for every packet of a scenario, both ways: the tap is
+		// read only after the last one is sent.
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20); err != nil {
+			unix.Close(fd)
+			return kdSock{}, err
+		}
 		// The checksum state of each packet (kdFinishChecksum).
 		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_AUXDATA, 1); err != nil {
 			unix.Close(fd)

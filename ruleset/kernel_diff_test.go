@@ -54,11 +54,21 @@ import (
 // packets, so the kernel's table must not either. The tracer gets the same
 // rules and --iface eth0=198.18.0.1/24 --iface eth1=198.18.1.1/24.
 //
-// Each scenario also records, in its "want" section, what the kernel did
-// (normalised: timeouts and randomly chosen ports masked), so a scenario
+// A scenario is a txtar file: a comment saying what the kernel does and
+// why, then "rules.v4" (an iptables-restore file without a mangle table
+// and without raw OUTPUT rules, which the harness owns), "packets.spec"
+// (packet.ParseSpec's format; sources in 198.18.0.0/24 come by eth0, in
+// 198.18.1.0/24 by eth1, or as dev= says; never fw's own addresses, whose
+// packets would be OUTPUT's; "+DURATION" lines are slept through, up to
+// kdMaxSpan) and "want". The want section records what the kernel did
+// (normalised: timeouts and randomly drawn ports masked), so a scenario
 // shows what it is about and a harness that stopped delivering packets
 // cannot pass. -kerneldiff.update rewrites those sections from the
 // kernel; check the diff before committing it.
+//
+// It runs as root only (go test ./ruleset -run TestKernelDiff), with
+// iptables-legacy, conntrack-tools and iproute2, each scenario in
+// namespaces of its own, removed when it ends.
 
 var kdUpdate = flag.Bool("kerneldiff.update", false, "rewrite the want sections of testdata/kerneldiff from the kernel")
 
