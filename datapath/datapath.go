@@ -162,6 +162,11 @@ type worker struct {
 	d    *Datapath
 	p    packet.Packet
 	view packet.Packet // re-decoded view of a rewritten packet, for its fingerprint
+	// rejecting is the entry of the packet at the filter hook that may
+	// REJECT it. The engine forgets a dropped packet's unconfirmed entry,
+	// but REJECT's answer must still be attached to it (nf_ct_attach, in
+	// the target itself in the kernel), or the answer is INVALID.
+	rejecting *conntrack.Conn
 }
 
 // meta is what the kernel tells about a queued packet.
@@ -216,6 +221,7 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	p.Now = d.clock()
 	p.CsumNotReady = m.csumNotReady
 
+	w.rejecting = nil
 	v, next, record := w.visit(p, m)
 	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
 	if p.Mark != m.mark {
@@ -235,6 +241,9 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 		}
 	case target.Rejected:
 		d.Stats.Rejected.Add(1)
+		if p.Conn == nil {
+			p.Conn = w.rejecting
+		}
 		d.sendReject(p)
 		out.v = target.Drop
 	case target.Queued:
@@ -274,6 +283,7 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 			return v, next, false
 		}
 		if host.Delivers(p.Dst) {
+			w.rejecting = p.Conn
 			return d.eng.Hook(p, packet.Input, nil), next, false
 		}
 		return v, flight{forward: true, in: p.InIface}, true
@@ -314,6 +324,7 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		}
 		if fl.forward {
 			p.InIface = fl.in
+			w.rejecting = p.Conn
 			if v = d.eng.Hook(p, packet.Forward, nil); v != target.Accept {
 				return v, next, false
 			}
@@ -328,6 +339,7 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		d.Stats.Lost.Add(1)
 		d.eng.Reattach(p)
 	}
+	w.rejecting = p.Conn
 	return d.eng.Hook(p, m.hook, nil), next, false
 }
 

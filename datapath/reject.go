@@ -15,6 +15,9 @@ import (
 type rejecter struct {
 	fd    int
 	limit *icmpLimit
+	// record, when set, takes the answers instead of the raw socket: the
+	// tests' recording fake.
+	record func(dg []byte)
 }
 
 func newRejecter() (*rejecter, error) {
@@ -36,6 +39,10 @@ func (r *rejecter) allow(ans *packet.Packet, inLoopback, toLocal bool, now int64
 }
 
 func (r *rejecter) send(dg []byte, dst netip.Addr) error {
+	if r.record != nil {
+		r.record(append([]byte(nil), dg...))
+		return nil
+	}
 	if !dst.Is4() {
 		return unix.EAFNOSUPPORT
 	}
