@@ -344,3 +344,34 @@ func TestE2EFTP(t *testing.T) {
 	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "raw", "filter", "nat") })
 }
+
+// TestE2ERejectAnswers: REJECT's answers belong to the rejected packet's
+// connection, as nf_ct_attach makes the kernel's: RELATED in OUTPUT (an
+// OUTPUT rule dropping INVALID packets lets them by), and a reset leaving
+// by the masquerading interface walks nat POSTROUTING (nf_nat_inet_fn does
+// so for RELATED_REPLY packets that are not ICMP), so MASQUERADE counts it.
+func TestE2ERejectAnswers(t *testing.T) {
+	p := newPair(t, "testdata/reject.v4", "iptables-legacy")
+	p.exchange(
+		exchange{lan, "tcp", rtrLanIP + ":23", 48001, "refused ECONNREFUSED"},
+		exchange{lan, "udp", rtrLanIP + ":24", 48002, "refused ECONNREFUSED"},
+		exchange{wan, "tcp", lanIP + ":81", 48003, "refused ECONNREFUSED"},
+		exchange{wan, "udp", lanIP + ":81", 48004, "refused EHOSTUNREACH"},
+	)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
+}
+
+// TestE2ERejectOutput: the router's own connections rejected in OUTPUT.
+// The kernel's answer keeps the rejected connection as it goes out
+// through OUTPUT and comes back in through loopback, so it is RELATED
+// both ways and the local client sees the error at once.
+func TestE2ERejectOutput(t *testing.T) {
+	p := newPair(t, "testdata/reject.v4", "iptables-legacy")
+	p.exchange(
+		exchange{router, "tcp", wanIP + ":25", 48011, "refused ECONNREFUSED"},
+		exchange{router, "udp", wanIP + ":25", 48012, "refused EHOSTUNREACH"},
+	)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
+}
