@@ -783,7 +783,7 @@ func inetAton(s string) (netip.Addr, bool) {
 	}
 	var vals []uint64
 	for _, part := range parts {
-		v, err := strconv.ParseUint(part, 0, 32)
+		v, err := cStrtoul(part, 32)
 		if err != nil || part == "" || part[0] == '+' || (len(part) > 1 && part[0] == '0' && part[1] != 'x' && part[1] != 'X' && strings.ContainsAny(part, "89")) {
 			return netip.Addr{}, false
 		}
@@ -804,6 +804,16 @@ func inetAton(s string) (netip.Addr, bool) {
 	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), true
 }
 
+// cStrtoul reads a whole number as C's strtoul with base 0 does (0x hex,
+// leading 0 octal), refusing what only Go's base 0 takes: "_" between
+// digits and the 0b and 0o prefixes.
+func cStrtoul(s string, bits int) (uint64, error) {
+	if strings.IndexByte(s, '_') >= 0 || len(s) > 1 && s[0] == '0' && strings.IndexByte("bBoO", s[1]) >= 0 {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseUint(s, 0, bits)
+}
+
 // parseUint is strtoul with base 0 and the checks of conntrack-tools'
 // parse_value: the whole string, at most max.
 func parseUint(s string, max uint64) (uint64, error) {
@@ -811,7 +821,7 @@ func parseUint(s string, max uint64) (uint64, error) {
 	if t == "" || t[0] == '+' || t[0] == '-' {
 		return 0, strconv.ErrSyntax
 	}
-	v, err := strconv.ParseUint(t, 0, 64)
+	v, err := cStrtoul(t, 64)
 	if err != nil || v > max {
 		return 0, strconv.ErrRange
 	}
@@ -1217,7 +1227,7 @@ func findProto(name string) (uint8, *protoDef, bool) {
 		// ipv6-icmp" knows no --icmpv6-type, as in conntrack-tools.
 		return n, unknownProto, true
 	}
-	v, err := strconv.ParseUint(name, 0, 64)
+	v, err := cStrtoul(name, 64)
 	if err != nil || v > 255 || name == "" || name[0] == '+' || name[0] == '-' {
 		return 0, nil, false
 	}

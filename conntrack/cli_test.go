@@ -432,3 +432,21 @@ func TestNATMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestCStrtoul: numbers are read as conntrack-tools' strtoul reads them;
+// Go's base-0 extras (underscores, 0b, 0o) are refused.
+func TestCStrtoul(t *testing.T) {
+	for _, r := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"22", 22, true}, {"0x16", 22, true}, {"026", 22, true}, {"0", 0, true},
+		{"2_2", 0, false}, {"0b10110", 0, false}, {"0o26", 0, false}, {"", 0, false},
+	} {
+		got, err := cStrtoul(r.in, 64)
+		if (err == nil) != r.ok || got != r.want {
+			t.Errorf("%q: got %d, %v; want %d, ok=%v", r.in, got, err, r.want, r.ok)
+		}
+	}
+}
