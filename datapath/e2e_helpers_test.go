@@ -106,12 +106,41 @@ func needE2E(t *testing.T) {
 		}
 	}
 	bins.once.Do(func() {
+		sweepStale()
 		bins.done = make(chan struct{})
 		go func() {
 			defer close(bins.done)
 			bins.dir, bins.err = buildBins()
 		}()
 	})
+}
+
+// staleNS matches the namespaces of this test, by the pid of the test
+// binary that made them.
+var staleNS = regexp.MustCompile(`^gofw-e2e-(\d+)-`)
+
+// sweepStale removes what an earlier run left behind when it could not
+// clean up (killed by go test's -timeout, say): the namespaces named
+// after a test binary that no longer runs, after killing, by pid, the
+// processes still in them.
+func sweepStale() {
+	ents, _ := os.ReadDir("/run/netns")
+	for _, e := range ents {
+		m := staleNS.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + m[1]); err == nil {
+			continue // still running
+		}
+		out, _, _ := runCmd(10*time.Second, nil, "ip", "netns", "pids", e.Name())
+		for _, f := range strings.Fields(out) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		runCmd(10*time.Second, nil, "ip", "netns", "del", e.Name())
+	}
 }
 
 // binDir waits for the binaries and returns their directory.
