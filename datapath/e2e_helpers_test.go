@@ -719,7 +719,8 @@ func (p *pair) compareConntrack(t *testing.T) {
 
 // ftpFile is the file the FTP server serves. It fits one segment: a
 // larger write leaves the sender as one GSO packet, which iptables counts
-// once and NFQUEUE hands gofwd as the segments it is cut into.
+// once, while gofwd, with a ruleset that may rewrite packets (a nat
+// table), takes it from NFQUEUE cut into segments and counts each.
 var ftpFile = strings.Repeat("gofw end-to-end FTP transfer: a passive data connection, RELATED through the helper.\n", 12)
 
 const ftpFileName = "gofw.txt"

@@ -123,7 +123,8 @@ func TestE2EICMPRelated(t *testing.T) {
 	if m == nil {
 		t.Fatalf("gofwd --divert auto does not say which backend it took:\n%s", p.g.gofwd.output())
 	}
-	if v, _, _ := runCmd(20*time.Second, nil, "iptables", "-V"); !strings.Contains(v, map[string]string{"iptables-legacy": "(legacy)", "iptables-nft": "(nf_tables)"}[m[1]]) {
+	backend, ok := map[string]string{"iptables-legacy": "(legacy)", "iptables-nft": "(nf_tables)"}[m[1]]
+	if v, _, _ := runCmd(20*time.Second, nil, "iptables", "-V"); !ok || !strings.Contains(v, backend) {
 		t.Errorf("--divert auto took %s, but iptables -V says %q", m[1], v)
 	}
 	if out := p.g.must(p.g.in(router, m[1]+"-save")...); !strings.Contains(out, `--comment "gofw divert" -j GOFW-`) {
