@@ -162,11 +162,6 @@ type worker struct {
 	d    *Datapath
 	p    packet.Packet
 	view packet.Packet // re-decoded view of a rewritten packet, for its fingerprint
-	// rejecting is the entry of the packet at the filter hook that may
-	// REJECT it. The engine forgets a dropped packet's unconfirmed entry,
-	// but REJECT's answer must still be attached to it (nf_ct_attach, in
-	// the target itself in the kernel), or the answer is INVALID.
-	rejecting *conntrack.Conn
 }
 
 // meta is what the kernel tells about a queued packet.
@@ -221,7 +216,6 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	p.Now = d.clock()
 	p.CsumNotReady = m.csumNotReady
 
-	w.rejecting = nil
 	v, next, record := w.visit(p, m)
 	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
 	if p.Mark != m.mark {
@@ -241,9 +235,6 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 		}
 	case target.Rejected:
 		d.Stats.Rejected.Add(1)
-		if p.Conn == nil {
-			p.Conn = w.rejecting
-		}
 		d.sendReject(p)
 		out.v = target.Drop
 	case target.Queued:
@@ -278,12 +269,20 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 	host := d.eng.Env.Host
 	switch m.hook {
 	case packet.Prerouting:
+		if p.InIface == loopback {
+			// A packet this host sent to itself keeps the entry it got
+			// on its way out, as the kernel's skb keeps its conntrack
+			// through the loopback device: conntrack does not see it
+			// twice.
+			if fl, ok := d.flight.take(d.flight.fingerprint(p)); ok && (fl.conn != nil || fl.noTrack) {
+				p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+			}
+		}
 		v = d.eng.Hook(p, packet.Prerouting, nil)
 		if v != target.Accept {
 			return v, next, false
 		}
 		if host.Delivers(p.Dst) {
-			w.rejecting = p.Conn
 			return d.eng.Hook(p, packet.Input, nil), next, false
 		}
 		return v, flight{forward: true, in: p.InIface}, true
@@ -303,10 +302,16 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		}
 		if d.MergeOut.Load() {
 			v = d.eng.Hook(p, packet.Postrouting, nil)
-			// A packet whose source is not local (0.0.0.0, a raw
-			// socket's) is not let by at POSTROUTING: it comes back, and
-			// must be waved through there.
-			return v, flight{merged: true}, !host.IsLocal(p.Src)
+			if !host.IsLocal(p.Src) {
+				// A packet whose source is not local (0.0.0.0, a raw
+				// socket's, a REJECT answer in the name of the remote
+				// host) is not let by at POSTROUTING: it comes back, and
+				// must be waved through there, and on to PREROUTING if
+				// it loops back.
+				return v, flight{merged: true, loop: p.OutIface == loopback}, true
+			}
+			// Out through loopback, it comes back at PREROUTING.
+			return v, next, p.OutIface == loopback
 		}
 		return v, next, true
 
@@ -314,6 +319,10 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		fl, ok := d.flight.take(d.flight.fingerprint(p))
 		switch {
 		case ok && fl.merged:
+			if fl.loop {
+				p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+				return target.Accept, next, true
+			}
 			return target.Accept, next, false
 		case ok:
 			p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
@@ -324,12 +333,12 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		}
 		if fl.forward {
 			p.InIface = fl.in
-			w.rejecting = p.Conn
 			if v = d.eng.Hook(p, packet.Forward, nil); v != target.Accept {
 				return v, next, false
 			}
 		}
-		return d.eng.Hook(p, packet.Postrouting, nil), next, false
+		v = d.eng.Hook(p, packet.Postrouting, nil)
+		return v, next, p.OutIface == loopback
 	}
 	// INPUT or FORWARD diverted on their own (a divert of an older gofwd
 	// still in place): run that hook with what the packet carries.
@@ -339,7 +348,6 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		d.Stats.Lost.Add(1)
 		d.eng.Reattach(p)
 	}
-	w.rejecting = p.Conn
 	return d.eng.Hook(p, m.hook, nil), next, false
 }
 
@@ -396,6 +404,9 @@ func pktType(p *packet.Packet, m *meta, e *ruleset.Engine) packet.PktType {
 	}
 	return packet.PktHost
 }
+
+// loopback is the loopback device's name in every network namespace.
+const loopback = "lo"
 
 // String summarises the counters for gofwd's log.
 func (s *Stats) String() string {

@@ -36,8 +36,9 @@ type flight struct {
 	// names no input device at POSTROUTING).
 	forward bool
 	in      string
-	// merged: POSTROUTING already ran in the OUTPUT visit.
-	merged bool
+	// merged: POSTROUTING already ran in the OUTPUT visit; loop: the
+	// packet then comes back in through the loopback device.
+	merged, loop bool
 }
 
 // inflight is a two-generation map: entries older than two rotations (the

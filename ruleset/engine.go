@@ -524,15 +524,18 @@ func (e *Engine) confirm(p *packet.Packet) target.Verdict {
 }
 
 // discard forgets the unconfirmed entry of a dropped packet.
+//
+// The packet keeps pointing at the discarded entry, as the kernel's skb
+// keeps its conntrack until it is freed: REJECT's answer is attached to it
+// (nf_ct_attach) so that it passes as RELATED and is NATed back.
 func (e *Engine) discard(p *packet.Packet) {
 	if e.CT != nil && p.Conn != nil && p.Conn.Status()&conntrack.StatusConfirmed == 0 {
 		e.CT.Discard(p.Conn)
-		p.Conn = nil
 	}
 }
 
 // natStage walks the nat table for a connection's first packet only (NEW,
-// or RELATED other than an ICMP error), until a binding for this manip is
+// or RELATED in either direction other than an ICMP error), until a binding for this manip is
 // set; with no matching rule the entry gets a null binding, so later rules
 // never rewrite this connection (nf_nat_inet_fn). Then the binding, in
 // whichever direction, is applied to the packet (nf_nat_packet).
@@ -545,7 +548,12 @@ func (e *Engine) natStage(p *packet.Packet, st *stage, tr *Trace) target.Verdict
 	if st.manip == conntrack.ManipSrc {
 		done = conntrack.StatusSrcNATDone
 	}
-	first := p.CtInfo == conntrack.New || (p.CtInfo == conntrack.Related && !isICMPError(p))
+	// nf_nat_inet_fn walks the table for NEW and for RELATED in either
+	// direction (ICMP errors aside, which nf_nat_icmp_reply_translation
+	// takes): a REJECT's reset for a connection whose first packet never
+	// reached this hook is RELATED_REPLY and is NATed from the table too.
+	first := p.CtInfo == conntrack.New ||
+		(p.CtInfo == conntrack.Related || p.CtInfo == conntrack.RelatedReply) && !isICMPError(p)
 	if first && c.Status()&done == 0 {
 		if st.chain != nil {
 			if v := st.chain.walk(p, tr); v != target.Accept {
