@@ -406,7 +406,16 @@ func kdGofw(t *testing.T, sc *kdScenario) (*kdResult, string) {
 		r := tr.Packet(tp)
 		text = append(r.AppendText(text), '\n')
 		if n := len(r.Hooks); n > 0 && r.Hooks[n-1].Hook == packet.Postrouting && r.Verdict == target.Accept {
-			res.egress = append(res.egress, kdEgress(&tr.p))
+			// A reassembled datagram leaves in fragments again.
+			frags := tr.SentFragments()
+			if frags == nil {
+				res.egress = append(res.egress, kdEgress(&tr.p))
+			}
+			for _, f := range frags {
+				var q packet.Packet
+				packet.Decode(f, &q)
+				res.egress = append(res.egress, kdEgress(&q))
+			}
 		}
 	}
 	for _, e := range tr.Conntrack() {

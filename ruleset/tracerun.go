@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,6 +159,57 @@ type TraceResult struct {
 	// nf_conntrack_seqadj.c does).
 	Out   string
 	Notes []string
+	// Defrag is set for an IPv4 fragment: what reassembly did with it.
+	Defrag *TraceDefrag
+}
+
+// TraceDefrag is what reassembly did with a fragment at its first hook,
+// before raw, as the kernel's nf_defrag_ipv4 (priority -400): a fragment
+// that leaves its datagram incomplete is held and meets no hook yet; the
+// one that completes it brings the whole datagram through the hooks, once,
+// in its place; a fragment the kernel refuses goes no further.
+type TraceDefrag struct {
+	// Status is "held" (queued for reassembly: no hooks, no verdict),
+	// "reassembled" (the datagram went through the hooks), "duplicate"
+	// (dropped; the queue waits on) or "dropped" (with the whole queue;
+	// Reason says why).
+	Status string
+	Reason string
+	// ID is the datagram's IP identification.
+	ID uint16
+	// Packets are the capture's packets of the datagram, in capture
+	// order: queued so far (held, duplicate), dropped with the queue
+	// (dropped) or all of them (reassembled).
+	Packets []int
+	// Datagram summarises the reassembled datagram.
+	Datagram string
+	// Sent is how many fragments the datagram left in after POSTROUTING
+	// (0 when it did not leave); Recut, when set, is the size it was cut
+	// afresh at, when it could not leave in the fragments it came in.
+	Sent, Recut int
+}
+
+func (d *TraceDefrag) text() string {
+	switch d.Status {
+	case "held":
+		return fmt.Sprintf("held for reassembly (ipid %d; queued: packets %s)", d.ID, packet.TagList(d.Packets))
+	case "reassembled":
+		return fmt.Sprintf("reassembled from packets %s (ipid %d): %s", packet.TagList(d.Packets), d.ID, d.Datagram)
+	case "duplicate":
+		return fmt.Sprintf("duplicate fragment dropped (ipid %d; queued: packets %s)", d.ID, packet.TagList(d.Packets))
+	}
+	if len(d.Packets) == 0 {
+		return fmt.Sprintf("%s: dropped (ipid %d)", d.Reason, d.ID)
+	}
+	return fmt.Sprintf("%s: dropped with packets %s (ipid %d)", d.Reason, packet.TagList(d.Packets), d.ID)
+}
+
+// sentText says how a reassembled datagram left.
+func (d *TraceDefrag) sentText() string {
+	if d.Recut > 0 {
+		return fmt.Sprintf("sent as %d fragments, cut afresh at %d bytes", d.Sent, d.Recut)
+	}
+	return fmt.Sprintf("sent as %d fragments, as they came", d.Sent)
 }
 
 // Tracer runs the packets of one capture, in order, through an engine
@@ -180,6 +232,11 @@ type Tracer struct {
 	logs []string
 	// expect is TraceOptions.Expect.
 	expect bool
+	// defrag reassembles IPv4 fragments before the packet's first hook;
+	// sent holds the fragments the last packet's reassembled datagram
+	// left in.
+	defrag *packet.Defrag
+	sent   [][]byte
 }
 
 // gcInterval is how often, on the capture's clock, the tracer reaps
@@ -195,7 +252,7 @@ const gcInterval = int64(time.Second)
 func NewTracer(o TraceOptions) (*Tracer, error) {
 	host := match.NewHost(traceHostIfaces(o))
 	ct := conntrack.NewTable(o.Conntrack)
-	t := &Tracer{ct: ct, host: host, ifaces: o.Ifaces, created: map[conntrack.Tuple]int{}, expect: o.Expect}
+	t := &Tracer{ct: ct, host: host, ifaces: o.Ifaces, created: map[conntrack.Tuple]int{}, expect: o.Expect, defrag: packet.NewDefrag(packet.DefragConfig{})}
 	// LOG and NFLOG lines belong to the packet being traced: they are
 	// shown with it, where the kernel would write them to its log.
 	env := &match.Env{Host: host, Log: func(line string) { t.logs = append(t.logs, "log: "+line) }}
@@ -282,6 +339,14 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 		t.lastGC = now
 	}
 	p.Now = now
+	t.sent = t.sent[:0]
+	for _, x := range t.defrag.Expire(now) {
+		r.Notes = append(r.Notes, fmt.Sprintf("defrag: packets %s expired before reassembly (ipid %d; ipfrag_time %ds)", packet.TagList(x.Tags), x.ID, packet.DefaultFragTime/1e9))
+	}
+	dr, stop := t.reassemble(p, tp, &r)
+	if stop {
+		return r
+	}
 	before := t.ct.Stats()
 	tr := &Trace{}
 	src, dst := traceAddrPort(p)
@@ -296,6 +361,9 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 		r.NATSrc, r.NATDst = s, d
 	}
 	r.Out = traceOut(p, payload, seq, ack)
+	if n := len(r.Hooks); dr.Status == packet.DefragDone && v == target.Accept && n > 0 && r.Hooks[n-1].Hook == packet.Postrouting {
+		t.refragment(p, &dr, r.Defrag)
+	}
 	if p.Conn != nil {
 		// Keyed by the original tuple: a NEW packet (first, or reopening
 		// a closed connection) starts the entry; any other packet only
@@ -306,6 +374,75 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 		}
 	}
 	return r
+}
+
+// reassemble gives p to reassembly when it is an IPv4 fragment, at its
+// first hook (OUTPUT for a local source, else PREROUTING: the kernel's
+// IP_DEFRAG_CONNTRACK_OUT and _IN queues), as nf_defrag_ipv4 does before
+// raw. It reports stop when p goes no further (held or dropped), and
+// otherwise leaves in p what goes on: p itself, or the datagram p
+// completed, decoded.
+func (t *Tracer) reassemble(p *packet.Packet, tp TracePacket, r *TraceResult) (packet.DefragResult, bool) {
+	if p.Family != 4 || p.Malformed && p.Reason.L3() || p.FragOff == 0 && !p.MoreFrag {
+		return packet.DefragResult{}, false
+	}
+	user := packet.FragConntrackIn
+	if p.Src.IsValid() && t.host.IsLocal(p.Src) {
+		user = packet.FragConntrackOut
+	}
+	dr := t.defrag.Add(p.Data, user, tp.N, p.Now)
+	if len(dr.Restarted) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("defrag: packets %s dropped: more than %d fragments from %v since (ipfrag_max_dist)", packet.TagList(dr.Restarted), packet.DefaultFragMaxDist, p.Src))
+	}
+	d := &TraceDefrag{ID: dr.ID, Packets: slices.Sorted(slices.Values(dr.Tags))}
+	r.Defrag = d
+	switch dr.Status {
+	case packet.DefragNone:
+		r.Defrag = nil
+		return dr, false
+	case packet.DefragHeld:
+		d.Status = "held"
+		return dr, true
+	case packet.DefragDone:
+		d.Status = "reassembled"
+		packet.Decode(dr.Datagram, p)
+		d.Datagram = p.Summary()
+		return dr, false
+	case packet.DefragDup:
+		d.Status = "duplicate"
+	default:
+		d.Status, d.Reason = "dropped", dr.Status.String()
+		if !dr.Status.Killed() {
+			d.Packets = nil
+		}
+	}
+	r.Verdict, r.By = target.Drop, "defrag"
+	return dr, true
+}
+
+// refragment sends a reassembled datagram on as ip_do_fragment would,
+// into t.sent, and says so in d.
+func (t *Tracer) refragment(p *packet.Packet, dr *packet.DefragResult, d *TraceDefrag) {
+	t.sent = packet.Refragment(t.sent[:0], p.Data, dr.Frags, dr.MaxSize, dr.PMTU)
+	d.Sent = len(t.sent)
+	same := len(t.sent) == len(dr.Frags)
+	for i := 0; same && i < len(t.sent); i++ {
+		same = len(t.sent[i])-int(t.sent[i][0]&0x0f)*4 == dr.Frags[i].Len
+	}
+	if !same {
+		d.Recut = dr.MaxSize
+	}
+}
+
+// SentFragments returns the fragments the last traced packet left in when
+// it completed a datagram that went out through POSTROUTING (the kernel
+// sends a datagram it reassembled on in fragments again), nil otherwise.
+// They are valid until the next call to Packet.
+func (t *Tracer) SentFragments() [][]byte {
+	if len(t.sent) == 0 {
+		return nil
+	}
+	return t.sent
 }
 
 // run takes p along its path and returns the verdict.
@@ -513,6 +650,18 @@ func (r *TraceResult) AppendText(b []byte) []byte {
 	if r.Skipped != "" {
 		return fmt.Appendf(b, "  skipped: %s\n", r.Skipped)
 	}
+	if d := r.Defrag; d != nil {
+		b = append(b, "  defrag: "+d.text()+"\n"...)
+		if d.Status != "reassembled" {
+			for _, n := range r.Notes {
+				b = append(b, "  "+n+"\n"...)
+			}
+			if d.Status == "held" {
+				return b
+			}
+			return append(b, "  verdict: "+r.Verdict.String()+" by "+r.By+"\n"...)
+		}
+	}
 	steps := r.Steps
 	for _, h := range r.Hooks {
 		b = append(b, "  "+h.Hook.String()...)
@@ -544,6 +693,9 @@ func (r *TraceResult) AppendText(b []byte) []byte {
 	if r.Out != "" {
 		b = append(b, "  out: "+r.Out+"\n"...)
 	}
+	if d := r.Defrag; d != nil && d.Sent > 0 {
+		b = append(b, "  defrag: "+d.sentText()+"\n"...)
+	}
 	b = append(b, "  verdict: "+r.Verdict.String()...)
 	if r.By != "" {
 		b = append(b, " by "+r.By...)
@@ -557,20 +709,31 @@ func (r *TraceResult) AppendText(b []byte) []byte {
 
 // traceJSON is the JSON form of a TraceResult: one object per packet.
 type traceJSON struct {
-	N        int        `json:"n"`
-	Time     float64    `json:"time"`
-	Packet   string     `json:"packet"`
-	Skipped  string     `json:"skipped,omitempty"`
-	Hooks    []hookJSON `json:"hooks,omitempty"`
-	Rules    []string   `json:"rules"`
-	Policies []string   `json:"policies,omitempty"`
-	Verdict  string     `json:"verdict,omitempty"`
-	By       string     `json:"by,omitempty"`
-	CtState  string     `json:"ctstate,omitempty"`
-	CtDir    string     `json:"ctdir,omitempty"`
-	NAT      *natJSON   `json:"nat,omitempty"`
-	Out      string     `json:"out,omitempty"`
-	Notes    []string   `json:"notes,omitempty"`
+	N        int         `json:"n"`
+	Time     float64     `json:"time"`
+	Packet   string      `json:"packet"`
+	Skipped  string      `json:"skipped,omitempty"`
+	Hooks    []hookJSON  `json:"hooks,omitempty"`
+	Rules    []string    `json:"rules"`
+	Policies []string    `json:"policies,omitempty"`
+	Verdict  string      `json:"verdict,omitempty"`
+	By       string      `json:"by,omitempty"`
+	CtState  string      `json:"ctstate,omitempty"`
+	CtDir    string      `json:"ctdir,omitempty"`
+	NAT      *natJSON    `json:"nat,omitempty"`
+	Out      string      `json:"out,omitempty"`
+	Notes    []string    `json:"notes,omitempty"`
+	Defrag   *defragJSON `json:"defrag,omitempty"`
+}
+
+type defragJSON struct {
+	Status   string `json:"status"`
+	Reason   string `json:"reason,omitempty"`
+	ID       uint16 `json:"ipid"`
+	Packets  []int  `json:"packets"`
+	Datagram string `json:"datagram,omitempty"`
+	Sent     int    `json:"sent,omitempty"`
+	Recut    int    `json:"recut,omitempty"`
 }
 
 type hookJSON struct {
@@ -596,7 +759,13 @@ type natJSON struct {
 // A skipped packet has n, time, packet, skipped and empty rules only.
 func (r *TraceResult) MarshalJSON() ([]byte, error) {
 	j := traceJSON{N: r.N, Time: r.At.Seconds(), Packet: r.Summary, Skipped: r.Skipped, Rules: []string{}, Notes: r.Notes}
-	if r.Skipped == "" {
+	if d := r.Defrag; d != nil {
+		j.Defrag = &defragJSON{Status: d.Status, Reason: d.Reason, ID: d.ID, Packets: d.Packets, Datagram: d.Datagram, Sent: d.Sent, Recut: d.Recut}
+		if j.Defrag.Packets == nil {
+			j.Defrag.Packets = []int{}
+		}
+	}
+	if r.Skipped == "" && (r.Defrag == nil || r.Defrag.Status == "reassembled") {
 		j.Verdict, j.By, j.CtState = r.Verdict.String(), r.By, r.CtState
 		if r.CtReply {
 			j.CtDir = "reply"
@@ -618,6 +787,8 @@ func (r *TraceResult) MarshalJSON() ([]byte, error) {
 			j.NAT = &natJSON{Src: r.NATSrc, Dst: r.NATDst}
 		}
 		j.Out = r.Out
+	} else if r.Defrag != nil && r.Defrag.Status != "held" {
+		j.Verdict, j.By = r.Verdict.String(), r.By
 	}
 	// Not json.Marshal: it would escape the summary's ">" as \u003e.
 	var b bytes.Buffer
