@@ -217,7 +217,7 @@ type fragPeer struct {
 type Defrag struct {
 	cfg        DefragConfig
 	queues     map[fragKey]*fragQueue
-	peers      map[[4]byte]*fragPeer
+	peers      map[[4]byte]fragPeer
 	head, tail *fragQueue
 	free       []*fragQueue
 	mem        int
@@ -241,7 +241,7 @@ func NewDefrag(cfg DefragConfig) *Defrag {
 	if cfg.MaxDist == 0 {
 		cfg.MaxDist = DefaultFragMaxDist
 	}
-	return &Defrag{cfg: cfg, queues: map[fragKey]*fragQueue{}, peers: map[[4]byte]*fragPeer{}}
+	return &Defrag{cfg: cfg, queues: map[fragKey]*fragQueue{}, peers: map[[4]byte]fragPeer{}}
 }
 
 // Queues returns how many datagrams are waiting for fragments.
@@ -447,11 +447,8 @@ func (d *Defrag) newQueue(k fragKey, now int64) *fragQueue {
 	d.link(q)
 	if d.cfg.MaxDist > 0 {
 		p := d.peers[k.src]
-		if p == nil {
-			p = &fragPeer{}
-			d.peers[k.src] = p
-		}
 		p.refs++
+		d.peers[k.src] = p
 	}
 	return q
 }
@@ -467,6 +464,7 @@ func (d *Defrag) tooFar(q *fragQueue, now int64) bool {
 	p := d.peers[q.key.src]
 	start := q.rid
 	p.rid++
+	d.peers[q.key.src] = p
 	q.rid = p.rid
 	if len(q.frags) == 0 || p.rid-start <= uint32(d.cfg.MaxDist) {
 		return false
@@ -489,10 +487,11 @@ func (d *Defrag) kill(q *fragQueue) {
 	d.unlink(q)
 	d.mem -= q.mem
 	if d.cfg.MaxDist > 0 {
-		if p := d.peers[q.key.src]; p != nil {
-			if p.refs--; p.refs <= 0 {
-				delete(d.peers, q.key.src)
-			}
+		if p := d.peers[q.key.src]; p.refs <= 1 {
+			delete(d.peers, q.key.src)
+		} else {
+			p.refs--
+			d.peers[q.key.src] = p
 		}
 	}
 	q.reset()
