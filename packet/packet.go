@@ -11,7 +11,9 @@
 //
 // Off the packet path, the Build functions craft well-formed datagrams for
 // tests and capture generation (build.go), and pcap.go writes them to pcap
-// files and reads pcap and pcapng captures back as IP datagrams.
+// files and reads pcap and pcapng captures back as IP datagrams. Defrag
+// (defrag.go) reassembles IPv4 fragments as the kernel's nf_defrag_ipv4
+// does and Refragment sends a datagram on in them again, for gofw trace.
 package packet
 
 import (

@@ -320,6 +320,16 @@ func (t *Tracer) Route(a netip.Addr) string {
 // the --iface whose prefix holds the destination (for a locally generated
 // packet the capture's interface, when the file names one); traffic
 // between local addresses goes through lo.
+//
+// An IPv4 fragment is first given to reassembly, as the kernel does before
+// raw at the first hook (TraceDefrag): until its datagram is complete it
+// meets no hook; the fragment that completes it takes the whole datagram
+// along the path, and a datagram that leaves through POSTROUTING leaves in
+// fragments again (SentFragments). Known gap: a reassembled datagram from
+// this host to this host meets PREROUTING on lo whole, where the kernel,
+// having fragmented it again for lo, runs PREROUTING once per fragment
+// (conntrack and reassembly skip them, the entry is attached) and
+// reassembles before INPUT.
 func (t *Tracer) Packet(tp TracePacket) TraceResult {
 	p := &t.p
 	p.ResetMeta()
@@ -755,8 +765,11 @@ type natJSON struct {
 // ctdir ("reply" for the reply direction, else left out), nat ({src, dst}
 // as "addr:port" after NAT, only when NAT rewrote the packet), out (the
 // packet as it left, only when more than its addresses and ports changed:
-// TraceResult.Out) and notes.
-// A skipped packet has n, time, packet, skipped and empty rules only.
+// TraceResult.Out), notes and, for an IPv4 fragment, defrag ({status,
+// reason, ipid, packets, datagram, sent, recut}: TraceDefrag).
+// A skipped packet has n, time, packet, skipped and empty rules only; a
+// fragment held for reassembly has no hooks and no verdict, and one that
+// reassembly dropped has the verdict DROP by "defrag".
 func (r *TraceResult) MarshalJSON() ([]byte, error) {
 	j := traceJSON{N: r.N, Time: r.At.Seconds(), Packet: r.Summary, Skipped: r.Skipped, Rules: []string{}, Notes: r.Notes}
 	if d := r.Defrag; d != nil {
