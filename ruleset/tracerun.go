@@ -391,7 +391,8 @@ func (t *Tracer) Packet(tp TracePacket) TraceResult {
 // IP_DEFRAG_CONNTRACK_OUT and _IN queues), as nf_defrag_ipv4 does before
 // raw. It reports stop when p goes no further (held or dropped), and
 // otherwise leaves in p what goes on: p itself, or the datagram p
-// completed, decoded.
+// completed, decoded. gofwd has no such step and needs none: the kernel
+// reassembles before its NFQUEUE divert (see packet/defrag.go).
 func (t *Tracer) reassemble(p *packet.Packet, tp TracePacket, r *TraceResult) (packet.DefragResult, bool) {
 	if p.Family != 4 || p.Malformed && p.Reason.L3() || p.FragOff == 0 && !p.MoreFrag {
 		return packet.DefragResult{}, false
