@@ -37,13 +37,13 @@ demo:
 # Then: systemctl daemon-reload && systemctl enable --now gofwd
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/systemd/system $(DESTDIR)$(PREFIX)/share/doc/gofw
-	install -m 0755 bin/gofwd bin/gofw bin/gofw-save bin/gofw-restore $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 bin/gofwd bin/gofw bin/gofw-save bin/gofw-restore bin/gofw-trace $(DESTDIR)$(PREFIX)/sbin/
 	sed 's|/usr/local/|$(PREFIX)/|g' init/gofwd.service > $(DESTDIR)/etc/systemd/system/gofwd.service
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/gofw/
 	install -d -m 0700 $(DESTDIR)/etc/gofw
 	test -e $(DESTDIR)/etc/gofw/rules.v4 || install -m 0600 init/rules.v4 $(DESTDIR)/etc/gofw/rules.v4
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/gofwd $(DESTDIR)$(PREFIX)/sbin/gofw $(DESTDIR)$(PREFIX)/sbin/gofw-save $(DESTDIR)$(PREFIX)/sbin/gofw-restore
+	rm -f $(DESTDIR)$(PREFIX)/sbin/gofwd $(DESTDIR)$(PREFIX)/sbin/gofw $(DESTDIR)$(PREFIX)/sbin/gofw-save $(DESTDIR)$(PREFIX)/sbin/gofw-restore $(DESTDIR)$(PREFIX)/sbin/gofw-trace
 	rm -f $(DESTDIR)/etc/systemd/system/gofwd.service
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/gofw

@@ -141,21 +141,3 @@ func FuzzDecode(f *testing.F) {
 }
 
 func v32(v uint16) uint32 { return uint32(v) << 16 }
-
-// FuzzReadPcap checks that reading an arbitrary capture file returns an
-// error or datagrams, never a panic.
-func FuzzReadPcap(f *testing.F) {
-	var b bytes.Buffer
-	if err := WritePcap(&b, fuzzSeeds()[:3]...); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b.Bytes())
-	f.Add(pcapFile(1, frame(1, fuzzSeeds()[0]), arp))
-	f.Add(pcapFile(276, frame(276, fuzzSeeds()[1])))
-	f.Fuzz(func(t *testing.T, file []byte) {
-		if len(file) > 1<<16 {
-			return
-		}
-		ReadPcap(bytes.NewReader(file))
-	})
-}

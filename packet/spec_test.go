@@ -2,7 +2,6 @@ package packet
 
 import (
 	"bytes"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -217,50 +216,6 @@ func sameSpecPacket(a, b *SpecPacket) bool {
 	x, y := *a, *b
 	x.Line, y.Line = 0, 0
 	return reflect.DeepEqual(x, y)
-}
-
-// TestWriteSpec reads back what WriteSpec wrote: pcap without devices,
-// pcapng with one interface per dev= (PcapReader.Iface names it).
-func TestWriteSpec(t *testing.T) {
-	rows := []struct {
-		name   string
-		spec   string
-		ng     bool
-		ifaces []string
-	}{
-		{"pcap", "udp 198.18.0.2:1 > 198.18.0.1:2\n+2s\nudp 198.18.0.1:2 > 198.18.0.2:1 len=3\n", false, []string{"", ""}},
-		{"pcapng", specSample, true, []string{"eth0", "eth0", "", "", "eth1", "", ""}},
-	}
-	for _, r := range rows {
-		pkts, err := ParseSpec(r.spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := WriteSpec(&buf, pkts); err != nil {
-			t.Fatalf("%s: %v", r.name, err)
-		}
-		if isNg := bytes.HasPrefix(buf.Bytes(), []byte{0x0a, 0x0d, 0x0d, 0x0a}); isNg != r.ng {
-			t.Errorf("%s: pcapng %v, want %v", r.name, isNg, r.ng)
-		}
-		rd, err := NewPcapReader(&buf)
-		if err != nil {
-			t.Fatalf("%s: %v", r.name, err)
-		}
-		for i := range pkts {
-			dg, ts, err := rd.Next()
-			if err != nil {
-				t.Fatalf("%s: packet %d: %v", r.name, i+1, err)
-			}
-			if !bytes.Equal(dg, pkts[i].Data) || !ts.Equal(SpecEpoch.Add(pkts[i].At)) || rd.Iface() != r.ifaces[i] {
-				t.Errorf("%s: packet %d: got %x at %v on %q, want %x at %v on %q", r.name, i+1,
-					dg, ts, rd.Iface(), pkts[i].Data, SpecEpoch.Add(pkts[i].At), r.ifaces[i])
-			}
-		}
-		if _, _, err := rd.Next(); err != io.EOF {
-			t.Errorf("%s: after the last packet: %v, want EOF", r.name, err)
-		}
-	}
 }
 
 // FuzzSpec checks that ParseSpec never panics, and that whatever it

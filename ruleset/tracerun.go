@@ -87,23 +87,6 @@ type TraceSource interface {
 	Next() (TracePacket, error)
 }
 
-type pcapSource struct {
-	r *packet.PcapReader
-	n int
-}
-
-// PcapSource reads the datagrams of a pcap or pcapng file.
-func PcapSource(r *packet.PcapReader) TraceSource { return &pcapSource{r: r} }
-
-func (s *pcapSource) Next() (TracePacket, error) {
-	dg, ts, err := s.r.Next()
-	if err != nil {
-		return TracePacket{}, err
-	}
-	s.n++
-	return TracePacket{N: s.n + s.r.Skipped, Data: dg, Time: ts, Iface: s.r.Iface()}, nil
-}
-
 type specSource struct {
 	pkts []packet.SpecPacket
 	i    int

@@ -19,7 +19,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/gofw/gofw/cmd/cli"
+	"github.com/gofw/gofw/cmd/cli/trace"
 	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/packet/pcap"
 )
 
 func TestMain(m *testing.M) {
@@ -28,6 +30,7 @@ func TestMain(m *testing.M) {
 		"gofwd":        cli.Gofwd,
 		"gofw-save":    cli.Save,
 		"gofw-restore": cli.Restore,
+		"gofw-trace":   trace.Main,
 	}))
 }
 
@@ -135,7 +138,7 @@ func TestScripts(t *testing.T) {
 				if err != nil {
 					ts.Fatalf("mkpcap: %s: %v", args[0], err)
 				}
-				ts.Check(packet.WriteSpecFile(ts.MkAbs(args[1]), pkts))
+				ts.Check(pcap.WriteSpecFile(ts.MkAbs(args[1]), pkts))
 			},
 			// ctcmp FILE WANT compares conntrack output (listings,
 			// events, JSON lines) with the real conntrack's.

@@ -20,8 +20,8 @@ import (
 // names itself (the "Try ... -h" hint, the usage line).
 const conntrackProg = "gofw conntrack"
 
-// conntrackFlags are gofwd's flags for its connection table.
-func conntrackFlags() []cli.Flag {
+// ConntrackFlags are gofwd's flags for its connection table.
+func ConntrackFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "conntrack-max", Value: 262144, Usage: "most connections tracked at once (nf_conntrack_max); 0 or less: no limit"},
 		&cli.StringSliceFlag{Name: "conntrack-timeout", Usage: "a timeout as its sysctl: NAME=SECONDS, e.g. udp_timeout_stream=180 (repeatable)"},
@@ -32,8 +32,8 @@ func conntrackFlags() []cli.Flag {
 	}
 }
 
-// conntrackConfig builds the table's configuration from gofwd's flags.
-func conntrackConfig(c *cli.Context, logf func(string)) (conntrack.Config, error) {
+// ConntrackConfig builds the table's configuration from gofwd's flags.
+func ConntrackConfig(c *cli.Context, logf func(string)) (conntrack.Config, error) {
 	cfg := conntrack.Config{
 		Max:          c.Int("conntrack-max"),
 		NoTCPLoose:   !c.Bool("conntrack-tcp-loose"),

@@ -78,7 +78,7 @@ func TestConntrackFlags(t *testing.T) {
 	}
 	for _, r := range rows {
 		fs := flag.NewFlagSet("gofwd", flag.ContinueOnError)
-		for _, f := range conntrackFlags() {
+		for _, f := range ConntrackFlags() {
 			if err := f.Apply(fs); err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +86,7 @@ func TestConntrackFlags(t *testing.T) {
 		if err := fs.Parse(r.args); err != nil {
 			t.Fatalf("%v: %v", r.args, err)
 		}
-		cfg, err := conntrackConfig(cli.NewContext(cli.NewApp(), fs, nil), nil)
+		cfg, err := ConntrackConfig(cli.NewContext(cli.NewApp(), fs, nil), nil)
 		switch {
 		case r.err != "":
 			if err == nil || !strings.Contains(err.Error(), r.err) {

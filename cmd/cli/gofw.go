@@ -2,6 +2,9 @@ package cli
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,7 +30,7 @@ func Gofw() int {
 				return nil
 			}
 			if len(args) > 0 && args[0] == "trace" {
-				code = Trace(args[1:], os.Stdout, os.Stderr) // offline: no gofwd
+				code = execTrace(args[1:]) // offline: no gofwd
 				return nil
 			}
 			cl := &ruleset.Client{Prog: "gofw", Socket: ruleset.SocketPath(socket), Stdout: os.Stdout, Stderr: os.Stderr}
@@ -58,4 +61,32 @@ func socketArg(args []string) ([]string, string) {
 		}
 	}
 	return out, socket
+}
+
+// execTrace runs "gofw trace" as the program gofw-trace, found beside gofw
+// or else on $PATH, the way git runs its subcommands: only gofw-trace links
+// the capture reader, whose start-up would otherwise slow every gofw run.
+func execTrace(args []string) int {
+	path := ""
+	if exe, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(exe), "gofw-trace"); fileExists(p) {
+			path = p
+		}
+	}
+	if path == "" {
+		p, err := exec.LookPath("gofw-trace")
+		if err != nil {
+			os.Stderr.WriteString("gofw: trace: gofw-trace is not installed beside gofw nor on $PATH (make install puts it there)\n")
+			return 1
+		}
+		path = p
+	}
+	err := syscall.Exec(path, append([]string{"gofw-trace"}, args...), os.Environ())
+	os.Stderr.WriteString("gofw: trace: " + err.Error() + "\n")
+	return 1
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }

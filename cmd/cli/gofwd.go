@@ -36,7 +36,7 @@ func Gofwd() int {
 			&cli.UintFlag{Name: "queue-num", Value: 0, Usage: "first NFQUEUE number gofwd uses"},
 			&cli.UintFlag{Name: "queues", Value: 1, Usage: "number of NFQUEUE queues (one reader each)"},
 			&cli.StringFlag{Name: "queue-reader", Value: "gofw", Usage: "NFQUEUE reader: gofw (batched, allocation-free) or go-nfqueue"},
-		}, conntrackFlags()...),
+		}, ConntrackFlags()...),
 		Action: runDaemon,
 	}
 	if err := app.Run(os.Args); err != nil {
@@ -74,7 +74,7 @@ func runDaemon(c *cli.Context) error {
 			return fmt.Errorf("not starting: %v", err)
 		}
 	}
-	cfg, err := conntrackConfig(c, func(msg string) { logger.Print(msg) })
+	cfg, err := ConntrackConfig(c, func(msg string) { logger.Print(msg) })
 	if err != nil {
 		return err
 	}

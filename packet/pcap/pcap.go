@@ -1,4 +1,10 @@
-package packet
+// Package pcap reads and writes capture files for gofw trace and the
+// tests: pcap and pcapng, through gopacket's pcapgo. It is a package of
+// its own so that only the programs that read captures pay for gopacket's
+// start-up (its layers package fills large tables when it is loaded, tens
+// of milliseconds that every gofw, gofw-save and gofw-restore run would
+// otherwise spend).
+package pcap
 
 import (
 	"bufio"
@@ -13,7 +19,11 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/gofw/gofw/packet"
 )
+
+func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 
 // Capture files hold link-layer frames; gofw works on network-layer
 // datagrams (what NFQUEUE hands over). The writers produce LINKTYPE_RAW
@@ -38,23 +48,23 @@ const snapLen = 65535
 // largest record the reader accepts from a classic pcap file.
 const maxSnapLen = 262144
 
-// PcapWriter writes datagrams to a pcap file of link type RAW.
-type PcapWriter struct {
+// Writer writes datagrams to a pcap file of link type RAW.
+type Writer struct {
 	w *pcapgo.Writer
 }
 
-// NewPcapWriter writes the pcap file header (nanosecond timestamps,
+// NewWriter writes the pcap file header (nanosecond timestamps,
 // LINKTYPE_RAW) to w and returns a writer for the datagrams.
-func NewPcapWriter(w io.Writer) (*PcapWriter, error) {
+func NewWriter(w io.Writer) (*Writer, error) {
 	pw := pcapgo.NewWriterNanos(w)
 	if err := pw.WriteFileHeader(snapLen, layers.LinkTypeRaw); err != nil {
 		return nil, fmt.Errorf("pcap: writing file header: %w", err)
 	}
-	return &PcapWriter{w: pw}, nil
+	return &Writer{w: pw}, nil
 }
 
 // Write appends one datagram captured at ts.
-func (w *PcapWriter) Write(ts time.Time, dg []byte) error {
+func (w *Writer) Write(ts time.Time, dg []byte) error {
 	ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(dg), Length: len(dg)}
 	if err := w.w.WritePacket(ci, dg); err != nil {
 		return fmt.Errorf("pcap: writing packet: %w", err)
@@ -62,15 +72,15 @@ func (w *PcapWriter) Write(ts time.Time, dg []byte) error {
 	return nil
 }
 
-// pcapEpoch is the first timestamp WritePcap gives, so that files written
+// pcapEpoch is the first timestamp Write gives, so that files written
 // from the same datagrams are byte for byte the same (golden files).
-var pcapEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+var pcapEpoch = packet.SpecEpoch
 
-// WritePcap writes the datagrams to w as a LINKTYPE_RAW pcap file,
+// Write writes the datagrams to w as a LINKTYPE_RAW pcap file,
 // timestamped one millisecond apart from a fixed epoch, so the output is
 // deterministic.
-func WritePcap(w io.Writer, dgs ...[]byte) error {
-	pw, err := NewPcapWriter(w)
+func Write(w io.Writer, dgs ...[]byte) error {
+	pw, err := NewWriter(w)
 	if err != nil {
 		return err
 	}
@@ -82,9 +92,9 @@ func WritePcap(w io.Writer, dgs ...[]byte) error {
 	return nil
 }
 
-// WritePcapFile writes the datagrams to a new pcap file at path, as
-// WritePcap does.
-func WritePcapFile(path string, dgs ...[]byte) (err error) {
+// WriteFile writes the datagrams to a new pcap file at path, as
+// Write does.
+func WriteFile(path string, dgs ...[]byte) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -95,14 +105,14 @@ func WritePcapFile(path string, dgs ...[]byte) (err error) {
 		}
 	}()
 	bw := bufio.NewWriter(f)
-	if err := WritePcap(bw, dgs...); err != nil {
+	if err := Write(bw, dgs...); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return bw.Flush()
 }
 
-// PcapReader reads IP datagrams from a pcap or pcapng file.
-type PcapReader struct {
+// Reader reads IP datagrams from a pcap or pcapng file.
+type Reader struct {
 	next func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
 	// Skipped counts frames that held no IPv4 or IPv6 datagram (ARP, LLDP,
 	// a truncated link header): they are left out, not returned.
@@ -114,11 +124,11 @@ type PcapReader struct {
 // Iface returns the name of the interface the datagram Next returned last
 // was captured on: pcapng's if_name option, or "" when the file does not
 // say (classic pcap, or a pcapng interface without a name).
-func (r *PcapReader) Iface() string { return r.iface }
+func (r *Reader) Iface() string { return r.iface }
 
-// NewPcapReader reads the file header from r, telling pcap from pcapng by
+// NewReader reads the file header from r, telling pcap from pcapng by
 // its magic number.
-func NewPcapReader(r io.Reader) (*PcapReader, error) {
+func NewReader(r io.Reader) (*Reader, error) {
 	br := bufio.NewReader(r)
 	magic, err := br.Peek(4)
 	if err != nil {
@@ -129,7 +139,7 @@ func NewPcapReader(r io.Reader) (*PcapReader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pcapng: %w", err)
 		}
-		r := &PcapReader{}
+		r := &Reader{}
 		r.next = func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
 			data, ci, err := ng.ReadPacketData()
 			if err != nil {
@@ -156,7 +166,7 @@ func NewPcapReader(r io.Reader) (*PcapReader, error) {
 		pr.SetSnaplen(maxSnapLen)
 	}
 	lt := pr.LinkType()
-	return &PcapReader{next: func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	return &Reader{next: func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
 		data, ci, err := pr.ReadPacketData()
 		return data, ci, lt, err
 	}}, nil
@@ -164,7 +174,7 @@ func NewPcapReader(r io.Reader) (*PcapReader, error) {
 
 // Next returns the next IP datagram and its capture time, or io.EOF after
 // the last. A frame of a link type gofw cannot strip is an error naming it.
-func (r *PcapReader) Next() ([]byte, time.Time, error) {
+func (r *Reader) Next() ([]byte, time.Time, error) {
 	for {
 		data, ci, lt, err := r.next()
 		if err != nil {
@@ -238,10 +248,10 @@ func ethIP(et uint16, b []byte) ([]byte, bool, error) {
 	return nil, false, nil
 }
 
-// ReadPcap reads every IP datagram from a pcap or pcapng stream, leaving
-// out frames that carry no IP datagram (see PcapReader.Skipped).
-func ReadPcap(r io.Reader) ([][]byte, error) {
-	pr, err := NewPcapReader(r)
+// ReadAll reads every IP datagram from a pcap or pcapng stream, leaving
+// out frames that carry no IP datagram (see Reader.Skipped).
+func ReadAll(r io.Reader) ([][]byte, error) {
+	pr, err := NewReader(r)
 	if err != nil {
 		return nil, err
 	}
@@ -258,15 +268,15 @@ func ReadPcap(r io.Reader) ([][]byte, error) {
 	}
 }
 
-// ReadPcapFile reads every IP datagram from the pcap or pcapng file at
-// path, as ReadPcap does.
-func ReadPcapFile(path string) ([][]byte, error) {
+// ReadFile reads every IP datagram from the pcap or pcapng file at
+// path, as ReadAll does.
+func ReadFile(path string) ([][]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	dgs, err := ReadPcap(f)
+	dgs, err := ReadAll(f)
 	if err != nil {
 		return dgs, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,4 +1,8 @@
-package cli
+// Package trace is the wiring of "gofw trace" (cmd/gofw-trace): flags, the
+// capture or spec file, and ruleset.Tracer. It is a package of its own so
+// that only gofw-trace links the capture reader (packet/pcap and gopacket,
+// whose start-up costs tens of milliseconds); gofw runs it with exec.
+package trace
 
 import (
 	"fmt"
@@ -8,7 +12,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	gofwcli "github.com/gofw/gofw/cmd/cli"
 	"github.com/gofw/gofw/packet"
+	"github.com/gofw/gofw/packet/pcap"
 	"github.com/gofw/gofw/ruleset"
 )
 
@@ -89,7 +95,7 @@ func Trace(args []string, stdout, stderr io.Writer) int {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
 			&cli.StringFlag{Name: "spec", Usage: "read crafted packets from this spec file instead of a capture"},
 			&cli.BoolFlag{Name: "expect", Usage: "also list the pending expectations after the table, as conntrack -L expect"},
-		}, conntrackFlags()...),
+		}, gofwcli.ConntrackFlags()...),
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			code = 2
 			return err
@@ -138,7 +144,7 @@ func runTrace(c *cli.Context, stdout, stderr io.Writer) int {
 		}
 		o.Ifaces = append(o.Ifaces, i)
 	}
-	cfg, err := conntrackConfig(c, nil)
+	cfg, err := gofwcli.ConntrackConfig(c, nil)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
@@ -171,15 +177,33 @@ func runTrace(c *cli.Context, stdout, stderr io.Writer) int {
 			return fail(1, "%v", err)
 		}
 		defer f.Close()
-		r, err := packet.NewPcapReader(f)
+		r, err := pcap.NewReader(f)
 		if err != nil {
 			return fail(1, "%s: %v", f.Name(), err)
 		}
-		src = ruleset.PcapSource(r)
+		src = &pcapSource{r: r}
 		name = f.Name()
 	}
 	if err := tr.Run(src, o.JSON, stdout, stderr); err != nil {
 		return fail(1, "%s: %v", name, err)
 	}
 	return 0
+}
+
+// Main runs gofw-trace with os.Args: what "gofw trace ARGS..." executes.
+func Main() int { return Trace(os.Args[1:], os.Stdout, os.Stderr) }
+
+// pcapSource reads the datagrams of a pcap or pcapng file for the tracer.
+type pcapSource struct {
+	r *pcap.Reader
+	n int
+}
+
+func (s *pcapSource) Next() (ruleset.TracePacket, error) {
+	dg, ts, err := s.r.Next()
+	if err != nil {
+		return ruleset.TracePacket{}, err
+	}
+	s.n++
+	return ruleset.TracePacket{N: s.n + s.r.Skipped, Data: dg, Time: ts, Iface: s.r.Iface()}, nil
 }

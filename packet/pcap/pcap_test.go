@@ -1,9 +1,10 @@
-package packet
+package pcap
 
 import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,34 +13,36 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/gofw/gofw/packet"
 )
 
 func sampleDatagrams() [][]byte {
-	udp := BuildUDP(ap("198.18.0.2", 5353), ap("198.18.0.1", 53), []byte("query"))
+	udp := packet.BuildUDP(ap("198.18.0.2", 5353), ap("198.18.0.1", 53), []byte("query"))
 	return [][]byte{
-		BuildTCP(ap("198.18.0.1", 999), ap("198.18.0.2", 22), TCPSyn, 1, 0, 1000, nil, WithMSS(1460)),
+		packet.BuildTCP(ap("198.18.0.1", 999), ap("198.18.0.2", 22), packet.TCPSyn, 1, 0, 1000, nil, packet.WithMSS(1460)),
 		udp,
-		BuildICMPError(ip("198.18.0.1"), ip("198.18.0.2"), 3, 3, udp),
-		BuildUDP(ap("fd00::1", 1), ap("fd00::2", 2), []byte("v6")),
+		packet.BuildICMPError(ip("198.18.0.1"), ip("198.18.0.2"), 3, 3, udp),
+		packet.BuildUDP(ap("fd00::1", 1), ap("fd00::2", 2), []byte("v6")),
 	}
 }
 
 func TestPcapRoundTrip(t *testing.T) {
 	dgs := sampleDatagrams()
 	var a, b bytes.Buffer
-	if err := WritePcap(&a, dgs...); err != nil {
+	if err := Write(&a, dgs...); err != nil {
 		t.Fatal(err)
 	}
-	if err := WritePcap(&b, dgs...); err != nil {
+	if err := Write(&b, dgs...); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Errorf("WritePcap is not deterministic")
+		t.Errorf("Write is not deterministic")
 	}
 	if lt := binary.LittleEndian.Uint32(a.Bytes()[20:]); lt != 101 {
 		t.Errorf("link type %d, want 101 (LINKTYPE_RAW)", lt)
 	}
-	r, err := NewPcapReader(bytes.NewReader(a.Bytes()))
+	r, err := NewReader(bytes.NewReader(a.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,19 +65,19 @@ func TestPcapRoundTrip(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "x.pcap")
-	if err := WritePcapFile(path, dgs...); err != nil {
+	if err := WriteFile(path, dgs...); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadPcapFile(path)
+	got, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(dgs) {
-		t.Fatalf("ReadPcapFile: %d datagrams, want %d", len(got), len(dgs))
+		t.Fatalf("ReadFile: %d datagrams, want %d", len(got), len(dgs))
 	}
 	for i := range dgs {
 		if !bytes.Equal(got[i], dgs[i]) {
-			t.Errorf("ReadPcapFile datagram %d differs", i)
+			t.Errorf("ReadFile datagram %d differs", i)
 		}
 	}
 }
@@ -168,7 +171,7 @@ func TestReadPcapLinkTypes(t *testing.T) {
 				}
 				file = b.Bytes()
 			}
-			r, err := NewPcapReader(bytes.NewReader(file))
+			r, err := NewReader(bytes.NewReader(file))
 			if err != nil {
 				t.Fatalf("%s link type %d: %v", format, lt, err)
 			}
@@ -213,7 +216,7 @@ func TestReadPcapErrors(t *testing.T) {
 		{"empty", nil, "magic"},
 	}
 	for _, tt := range tests {
-		_, err := ReadPcap(bytes.NewReader(tt.file))
+		_, err := ReadAll(bytes.NewReader(tt.file))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want one mentioning %q", tt.name, err, tt.want)
 		}
@@ -227,7 +230,11 @@ func TestReadPcapHugeRecord(t *testing.T) {
 	binary.LittleEndian.PutUint32(file[16:], 0xffffffff) // snap length
 	binary.LittleEndian.PutUint32(file[24+8:], 1<<30)    // captured length
 	binary.LittleEndian.PutUint32(file[24+12:], 1<<30)   // original length
-	if _, err := ReadPcap(bytes.NewReader(file)); err == nil || !strings.Contains(err.Error(), "snap length") {
+	if _, err := ReadAll(bytes.NewReader(file)); err == nil || !strings.Contains(err.Error(), "snap length") {
 		t.Errorf("err = %v, want a snap length error", err)
 	}
 }
+
+func ip(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func ap(s string, port uint16) netip.AddrPort { return netip.AddrPortFrom(ip(s), port) }
