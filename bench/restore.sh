@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-go build -o bin/ ./cmd/...
+go build -tags urfave_cli_no_docs -o bin/ ./cmd/...
 go build -o "$tmp/restoregen" ./bench/gen/restoregen
 ip netns add "$ns"
 ipt_restore() { ip netns exec "$ns" iptables-legacy-restore "$@"; }

@@ -108,7 +108,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "building gofwd, the helpers and the C loop in $tmp"
-go build -o "$tmp/" ./cmd/gofwd ./cmd/gofw ./bench/connrate ./bench/trafficreport ./bench/gen/trafficgen
+go build -tags urfave_cli_no_docs -o "$tmp/" ./cmd/gofwd ./cmd/gofw ./bench/connrate ./bench/trafficreport ./bench/gen/trafficgen
 cc -O2 -Wall -o "$tmp/nfq-accept" bench/nfq-accept.c -lnetfilter_queue -lmnl
 
 # The rulesets, one file per variant and size, the same for both firewalls.

@@ -24,7 +24,9 @@ trap cleanup EXIT
 say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 step() { printf '\033[1m%s$ %s\033[0m\n' "$1" "${*:3}"; ip netns exec "$2" "${@:3}" || echo "(exit status $?)"; }
 
-go build -o "$tmp/bin/" ./cmd/... ./examples/nettool
+# urfave_cli_no_docs leaves out urfave/cli's man-page generator, whose
+# markdown library costs milliseconds at every start of every program.
+go build -tags urfave_cli_no_docs -o "$tmp/bin/" ./cmd/... ./examples/nettool
 export PATH=$tmp/bin:$PATH GOFW_SOCKET=$tmp/gofw.sock
 backend=${GOFW_DIVERT:-auto}
 

@@ -280,11 +280,12 @@ func (argvDef) Lex(string, io.Reader) (lexer.Lexer, error) {
 }
 
 // lineParser is participle's parser for Line's grammar, built from its
-// tags: the reference the grammar's tests hold parseLine to.
-var lineParser = participle.MustBuild[Line](
-	participle.Lexer(argvDef{}),
-	participle.UseLookahead(2),
-)
+// tags: the reference the grammar's tests hold parseLine to. Parsers are
+// built on first use, not when a program starts: building one costs
+// milliseconds that a plain gofw call should not pay.
+var lineParser = sync.OnceValue(func() *participle.Parser[Line] {
+	return participle.MustBuild[Line](participle.Lexer(argvDef{}), participle.UseLookahead(2))
+})
 
 // ParseArgs parses one command line (words as the shell or the restore
 // tokenizer split them). line is the restore-file line number, 0 for argv.

@@ -45,7 +45,7 @@ func (testCatalog) ProtoMatch(proto string) string {
 // refParse parses toks with participle's parser built from Line's tags,
 // the reference for parseLine.
 func refParse(toks []lexer.Token) (*Line, error) {
-	return parseTokens(lineParser, append([]lexer.Token(nil), toks...))
+	return parseTokens(lineParser(), append([]lexer.Token(nil), toks...))
 }
 
 // sameParse checks that parseLine and participle agree on words: the
@@ -156,7 +156,7 @@ func TestRestoreCommandMatchesParticiple(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", text, err)
 		}
-		want, werr := parseTokens(commandParser, append(toks, lt...))
+		want, werr := parseTokens(commandParser(), append(toks, lt...))
 		if (werr == nil) != (gerr == nil) || werr != nil && !reflect.DeepEqual(werr, gerr) {
 			t.Fatalf("%q:\n  ParseRestoreLine error: %#v\n  participle:             %#v", text, gerr, werr)
 		}

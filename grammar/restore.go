@@ -2,6 +2,7 @@ package grammar
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -51,11 +52,17 @@ func (c *Counters) Capture(v []string) error {
 // One parser per kind of line: iptables-restore decides the kind from the
 // first character, so the grammar need not guess between them.
 var (
-	tableParser = participle.MustBuild[TableLine](participle.Lexer(argvDef{}))
-	chainParser = participle.MustBuild[ChainLine](participle.Lexer(argvDef{}))
+	tableParser = sync.OnceValue(func() *participle.Parser[TableLine] {
+		return participle.MustBuild[TableLine](participle.Lexer(argvDef{}))
+	})
+	chainParser = sync.OnceValue(func() *participle.Parser[ChainLine] {
+		return participle.MustBuild[ChainLine](participle.Lexer(argvDef{}))
+	})
 	// commandParser is the reference for the hand-written parse of a
 	// command line in ParseRestoreLine (see parseLine).
-	commandParser = participle.MustBuild[CommandLine](participle.Lexer(argvDef{}), participle.UseLookahead(2))
+	commandParser = sync.OnceValue(func() *participle.Parser[CommandLine] {
+		return participle.MustBuild[CommandLine](participle.Lexer(argvDef{}), participle.UseLookahead(2))
+	})
 )
 
 // ParseRestoreLine parses line number n (1-based) of a restore file, given
@@ -78,14 +85,14 @@ func ParseRestoreLine(text string, n int, inTable bool, cat Catalog) (*RestoreLi
 		return &RestoreLine{Commit: true}, nil
 	case text[0] == '*' && !inTable:
 		toks := []lexer.Token{{Type: tokStar, Value: "*", Pos: pos(0)}}
-		t, err := parseTokens(tableParser, eof(appendWords(toks, strings.Fields(text[1:]), n)))
+		t, err := parseTokens(tableParser(), eof(appendWords(toks, strings.Fields(text[1:]), n)))
 		if err != nil {
 			return nil, err
 		}
 		return &RestoreLine{Table: t}, nil
 	case text[0] == ':' && inTable:
 		toks := []lexer.Token{{Type: tokColon, Value: ":", Pos: pos(0)}}
-		c, err := parseTokens(chainParser, eof(appendWords(toks, strings.Fields(text[1:]), n)))
+		c, err := parseTokens(chainParser(), eof(appendWords(toks, strings.Fields(text[1:]), n)))
 		if err != nil {
 			return nil, err
 		}
