@@ -25,7 +25,7 @@ type Engine struct {
 	// is then INVALID to the state matches, as in a kernel without
 	// nf_conntrack, and the nat table is never walked).
 	CT    *conntrack.Table
-	start time.Time
+	clock func() int64
 	// Env is lent to the extensions that need outside state.
 	Env *match.Env
 	// Linear turns off the chain indexes (index.go): every packet is
@@ -46,7 +46,13 @@ func NewEngine(ct *conntrack.Table, env *match.Env) *Engine {
 	if env.CT == nil {
 		env.CT = ct
 	}
-	e := &Engine{CT: ct, Env: env, start: time.Now()}
+	e := &Engine{CT: ct, Env: env}
+	if ct != nil {
+		e.clock = ct.Config().Clock
+	} else {
+		start := time.Now()
+		e.clock = func() int64 { return int64(time.Since(start)) }
+	}
 	p, err := e.compile(New())
 	if err != nil {
 		panic(err) // an empty ruleset always compiles
@@ -72,12 +78,7 @@ func (e *Engine) Load(rs *Ruleset) error {
 // table's (conntrack.Config.Clock), so that packets, timeouts and the
 // table's garbage collector agree. Without a table it is a monotonic clock
 // started with the engine.
-func (e *Engine) Now() int64 {
-	if e.CT != nil {
-		return e.CT.Config().Clock()
-	}
-	return int64(time.Since(e.start))
-}
+func (e *Engine) Now() int64 { return e.clock() }
 
 // Ruleset returns the ruleset the engine runs.
 func (e *Engine) Ruleset() *Ruleset { return e.prog.Load().rs }
