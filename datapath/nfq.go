@@ -389,20 +389,26 @@ func parsePacketMsg(attrs []byte) (id uint32, m meta, payload []byte, ok bool) {
 	return id, m, payload, true
 }
 
-// appendVerdict adds one verdict message to q.out.
-func (q *nfq) appendVerdict(msg uint16, id uint32, v *verdict) {
-	var code uint32
+// code returns the verdict word of the kernel's nfqnl_msg_verdict_hdr:
+// NF_ACCEPT, NF_DROP, or NF_QUEUE_NR(n) with the bypass flag for a
+// hand-off to another queue.
+func (v *verdict) code() uint32 {
 	switch v.v {
 	case target.Accept:
-		code = nfAccept
+		return nfAccept
 	case target.Queued:
-		code = nfQueue | uint32(v.queueNum)<<16
+		c := nfQueue | uint32(v.queueNum)<<16
 		if v.bypass {
-			code |= nfQueueBypass
+			c |= nfQueueBypass
 		}
-	default:
-		code = nfDrop
+		return c
 	}
+	return nfDrop
+}
+
+// appendVerdict adds one verdict message to q.out.
+func (q *nfq) appendVerdict(msg uint16, id uint32, v *verdict) {
+	code := v.code()
 	off := len(q.out)
 	q.out = q.msgStart(q.out, msg, unix.NLM_F_REQUEST, 0)
 	var hdr [8]byte

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gofw/gofw/packet"
-	"github.com/gofw/gofw/target"
 )
 
 // queue is one NFQUEUE queue and its reader.
@@ -123,18 +122,7 @@ func (q *queue) hook(a nfqueue.Attribute) int {
 // because go-nfqueue's helpers cannot name a queue for an NF_QUEUE verdict
 // (the hand-off of -j NFQUEUE --queue-num N).
 func (q *queue) verdict(id uint32, v *verdict) error {
-	var code uint32
-	switch v.v {
-	case target.Accept:
-		code = nfAccept
-	case target.Queued:
-		code = nfQueue | uint32(v.queueNum)<<16
-		if v.bypass {
-			code |= nfQueueBypass
-		}
-	default:
-		code = nfDrop
-	}
+	code := v.code()
 	hdr := make([]byte, 8)
 	binary.BigEndian.PutUint32(hdr[0:], code)
 	binary.BigEndian.PutUint32(hdr[4:], id)
