@@ -151,6 +151,9 @@ func (d *Datapath) SetGSO(on bool) {
 // back (dropped between hooks) and discards their unconfirmed entries.
 func (d *Datapath) expireInflight() {
 	for _, fl := range d.flight.rotate() {
+		if fl.answer {
+			d.flight.answers.Add(-1) // the answer never came back (routing dropped it)
+		}
 		if fl.conn != nil && d.eng.CT != nil {
 			d.eng.CT.Discard(fl.conn)
 		}
@@ -381,7 +384,7 @@ func (d *Datapath) sendReject(p *packet.Packet) {
 	if !d.reject.allow(&view, p.InIface == "lo", d.eng.Env != nil && d.eng.Env.Host.IsLocal(view.Dst), p.Now) {
 		return
 	}
-	d.flight.put(d.flight.answerFingerprint(&view), flight{conn: p.Conn, info: info})
+	d.flight.put(d.flight.answerFingerprint(&view), flight{conn: p.Conn, info: info, answer: true})
 	d.flight.answers.Add(1)
 	if err := d.reject.send(reply, view.Dst); err != nil {
 		d.cfg.Logf("REJECT answer to %v: %v", view.Dst, err)

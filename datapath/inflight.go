@@ -39,6 +39,8 @@ type flight struct {
 	// merged: POSTROUTING already ran in the OUTPUT visit; loop: the
 	// packet then comes back in through the loopback device.
 	merged, loop bool
+	// answer: a REJECT answer gofw sent, counted in inflight.answers.
+	answer bool
 }
 
 // inflight is a two-generation map: entries older than two rotations (the
