@@ -70,6 +70,7 @@ type Datapath struct {
 	// (ruleset.Ruleset.MayRewrite); SetGSO changes it on running queues.
 	GSO  atomic.Bool
 	nfqs []*nfq
+	errc chan error // a reader that stopped
 	// MergeOut runs POSTROUTING in the OUTPUT visit; the divert must then
 	// let locally sourced packets by at POSTROUTING (Divert.MergeOut).
 	// gofwd sets both from the ruleset (ruleset.Ruleset.OutputMayReroute).
@@ -90,16 +91,25 @@ func New(cfg Config, eng *ruleset.Engine, links *Links) *Datapath {
 	return &Datapath{cfg: cfg, eng: eng, links: links, flight: newInflight(), clock: eng.Now}
 }
 
-// Run reads the queues until ctx ends. It returns an error if a queue
-// cannot be opened (another program holds it, or no NFQUEUE support).
+// Run binds the queues and reads them until ctx ends (Start, then Wait).
 func (d *Datapath) Run(ctx context.Context) error {
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	return d.Wait(ctx)
+}
+
+// Start binds every queue and starts its reader. It returns once all are
+// bound, so that a divert installed after it never sends a packet to a
+// queue nobody reads; an error says which queue could not be bound
+// (another program holds it, or no NFQUEUE support).
+func (d *Datapath) Start(ctx context.Context) error {
 	rj, err := newRejecter()
 	if err != nil {
 		return fmt.Errorf("raw socket for REJECT answers: %w", err)
 	}
-	defer rj.close()
 	d.reject = rj
-	errc := make(chan error, d.cfg.Queues)
+	d.errc = make(chan error, d.cfg.Queues)
 	for i := uint16(0); i < d.cfg.Queues; i++ {
 		switch d.cfg.Reader {
 		case "", "gofw":
@@ -108,24 +118,31 @@ func (d *Datapath) Run(ctx context.Context) error {
 				return err
 			}
 			d.nfqs = append(d.nfqs, q)
-			go func() { errc <- q.run(ctx) }()
+			go func() { d.errc <- q.run(ctx) }()
 		case "go-nfqueue":
 			q, err := openQueue(ctx, d, d.cfg.Queue+i)
 			if err != nil {
 				return err
 			}
-			go func() { errc <- q.wait() }()
+			go func() { d.errc <- q.wait() }()
 		default:
 			return fmt.Errorf("unknown queue reader %q (want gofw or go-nfqueue)", d.cfg.Reader)
 		}
 	}
+	return nil
+}
+
+// Wait ages the in-flight records until ctx ends, or returns the error of
+// a queue reader that stopped.
+func (d *Datapath) Wait(ctx context.Context) error {
+	defer d.reject.close()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-errc:
+		case err := <-d.errc:
 			if err != nil && !errors.Is(err, context.Canceled) {
 				return err
 			}

@@ -48,6 +48,11 @@ func Gofwd() int {
 
 func runDaemon(c *cli.Context) error {
 	logger := log.New(os.Stderr, "gofwd: ", 0)
+	// Signals are caught from the start: a SIGTERM during start-up must
+	// still remove the divert (deferred below) rather than leave it in
+	// place with no reader, which would drop all diverted traffic.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	if c.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", c.Args().First())
 	}
@@ -144,19 +149,22 @@ func runDaemon(c *cli.Context) error {
 				dp.MergeOut.Store(false)
 			}
 		}
-		// Read the queues before the divert sends anything to them.
-		dpErr := make(chan error, 1)
-		go func() { dpErr <- dp.Run(ctx) }()
-		if err := dv.Install(); err != nil {
-			return fmt.Errorf("installing the divert: %v", err)
+		// Bind the queues before the divert sends anything to them.
+		if err := dp.Start(ctx); err != nil {
+			return fmt.Errorf("not starting: %v", err)
 		}
+		// Remove even after a failed install: iptables-restore commits
+		// table by table, and Remove takes only gofw's own chains.
 		defer func() {
 			if err := dv.Remove(); err != nil {
 				logger.Printf("removing the divert: %v", err)
 			}
 		}()
+		if err := dv.Install(); err != nil {
+			return fmt.Errorf("installing the divert: %v", err)
+		}
 		go func() {
-			if err := <-dpErr; err != nil {
+			if err := dp.Wait(ctx); err != nil {
 				logger.Printf("datapath stopped: %v", err)
 				syscall.Kill(os.Getpid(), syscall.SIGTERM)
 			}
@@ -182,8 +190,6 @@ func runDaemon(c *cli.Context) error {
 	logger.Printf("listening on %s", c.String("socket"))
 	sdNotify("READY=1")
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for s := range sig {
 		if s == syscall.SIGHUP {
 			if rules == "" {
