@@ -609,6 +609,15 @@ type pair struct {
 // of their time is spent waiting.
 func newPair(t *testing.T, rules, divert string, sysctls ...string) *pair {
 	t.Helper()
+	return newPairSetup(t, rules, divert, nil, sysctls...)
+}
+
+// newPairSetup is newPair with setup, when not nil, run on each side once
+// its topology is built and before gofwd starts: extra links, addresses
+// or routes that gofwd then finds at start, or a side's own copy of the
+// rules file (s.rules) for a test that rewrites it.
+func newPairSetup(t *testing.T, rules, divert string, setup func(s *side), sysctls ...string) *pair {
+	t.Helper()
 	needE2E(t)
 	t.Parallel()
 	rules, err := filepath.Abs(rules)
@@ -618,6 +627,10 @@ func newPair(t *testing.T, rules, divert string, sysctls ...string) *pair {
 	p := &pair{t: t, g: newSide(t, rules, false, sysctls), k: newSide(t, rules, true, sysctls)}
 	p.g.bin = binDir(t)
 	p.k.bin = p.g.bin
+	if setup != nil {
+		setup(p.g)
+		setup(p.k)
+	}
 	p.g.startGofwd(divert)
 	return p
 }
