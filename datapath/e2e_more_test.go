@@ -110,3 +110,56 @@ func TestE2EMasqueradeDown(t *testing.T) {
 	p.both(router, "ip", "link", "set", "veth-wan", "down")
 	t.Run("link down", func(t *testing.T) { p.waitCtPorts(t, "link down", []int{49005, 49006}) })
 }
+
+// The link of TestE2EMark's mark 7 route: the router's mark0 to the wan
+// host's eth1, beside the main path through veth-wan.
+const (
+	rtrMarkIP = "198.19.7.1"
+	wanMarkIP = "198.19.7.2"
+)
+
+// TestE2EMark: MARK and CONNMARK reach the kernel as the verdict mark, so
+// policy routing (ip rule fwmark) sees them. gofw runs mangle PREROUTING
+// in its raw PREROUTING visit, before the kernel routes the packet, as the
+// kernel's mangle table runs before ip_route_input: a flow marked 7 leaves
+// by a second link, unmasqueraded (the server sees the LAN host), one
+// marked 8 meets an unreachable route, and replies whose connection mark
+// (set with CONNMARK --set-mark, or saved from the packet's with
+// --save-mark) is restored onto them meet a prohibit route back to the
+// LAN. The counters show which way each packet went.
+func TestE2EMark(t *testing.T) {
+	p := newPairSetup(t, "testdata/mark.v4", "iptables-legacy", func(s *side) {
+		s.ipBatch("", "link add mark0 netns "+s.ns[router]+" type veth peer name eth1 netns "+s.ns[wan])
+		s.ipBatch(s.ns[wan],
+			"addr add "+wanMarkIP+"/24 dev eth1",
+			"link set eth1 up")
+		s.ipBatch(s.ns[router],
+			"addr add "+rtrMarkIP+"/24 dev mark0",
+			"link set mark0 up",
+			"rule add fwmark 7 table 107",
+			"route add 198.19.1.0/24 via "+wanMarkIP+" dev mark0 table 107 quickack 1 rto_min 3s",
+			"rule add fwmark 8 table 108",
+			"route add unreachable 198.19.1.0/24 table 108",
+			"rule add fwmark 9 table 109",
+			"route add prohibit 198.18.1.0/24 table 109")
+	})
+	p.serve(server{wan, "tcp", "0.0.0.0:80"}, server{wan, "tcp", "0.0.0.0:81"},
+		server{wan, "udp", wanIP + ":53"}, server{wan, "udp", wanIP + ":54"}, server{wan, "udp", wanIP + ":55"})
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	p.exchange(
+		// Unmarked: the main table, masqueraded.
+		exchange{lan, "tcp", wanIP + ":80", 49101, hello(wanIP+":80", rtrWanIP+":49101")},
+		exchange{lan, "udp", wanIP + ":53", 49102, hello(wanIP+":53", rtrWanIP+":49102")},
+		// MARK 7: out of mark0, so not masqueraded; the replies come
+		// back through veth-wan as ESTABLISHED.
+		exchange{lan, "tcp", wanIP + ":81", 49103, hello(wanIP+":81", lanIP+":49103")},
+		// MARK 8: the router answers host unreachable.
+		exchange{lan, "tcp", wanIP + ":82", 49104, "refused EHOSTUNREACH"},
+		// The connection's mark restored onto the reply: the request
+		// passes, its answer does not.
+		exchange{lan, "udp", wanIP + ":54", 49105, "timeout"},
+		exchange{lan, "udp", wanIP + ":55", 49106, "timeout"},
+	)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "mangle", "filter", "nat") })
+}
