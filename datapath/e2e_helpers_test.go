@@ -55,7 +55,8 @@ const (
 func (h host) String() string { return [...]string{"lan", "router", "wan"}[h] }
 
 // roleEnv makes the test binary, started again inside a namespace, run
-// the FTP server or client of TestE2EFTP instead of the tests.
+// the FTP server or client of TestE2EFTP, or a helper of
+// e2e_more_test.go, instead of the tests.
 const roleEnv = "GOFW_E2E_ROLE"
 
 func TestMain(m *testing.M) {
@@ -76,6 +77,10 @@ func runRole(role string, args []string) int {
 		return ftpd(args)
 	case "ftp":
 		return ftpGet(args)
+	case "echod":
+		return echod(args)
+	case "hold":
+		return hold(args)
 	}
 	fmt.Fprintf(os.Stderr, "%s=%s: unknown role\n", roleEnv, role)
 	return 2

@@ -8,12 +8,19 @@ package datapath_test
 // the kernel with the same rules in the other, the kernel the yardstick.
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -162,4 +169,296 @@ func TestE2EMark(t *testing.T) {
 	)
 	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "mangle", "filter", "nat") })
+}
+
+// echod ADDR:PORT greets each TCP client as nettool's server does ("hello
+// from SERVER, you are CLIENT"), then echoes its lines back, for 120 s.
+func echod(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: echod ADDR:PORT")
+		return 2
+	}
+	l, err := net.Listen("tcp4", args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	l.(*net.TCPListener).SetDeadline(time.Now().Add(120 * time.Second))
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return 0
+		}
+		go func() {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			fmt.Fprintf(c, "hello from %s, you are %s\n", c.LocalAddr(), c.RemoteAddr())
+			r := bufio.NewReader(c)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				io.WriteString(c, line)
+			}
+		}()
+	}
+}
+
+// hold ADDR:PORT LPORT keeps one TCP connection from LPORT open: it
+// prints the server's greeting, then for each line on its standard input
+// sends the line and prints "echo LINE" when it comes back, or how the
+// exchange failed (and stops). It ends with its standard input, or after
+// 60 s.
+func hold(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: hold ADDR:PORT LPORT")
+		return 2
+	}
+	lport, _ := strconv.Atoi(args[1])
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{Port: lport}}
+	c, err := d.Dial("tcp4", args[0])
+	if err != nil {
+		fmt.Println(netOutcome(err))
+		return 1
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	r := bufio.NewReader(c)
+	greeting, err := r.ReadString('\n')
+	if err != nil {
+		fmt.Println(netOutcome(err))
+		return 1
+	}
+	fmt.Print(greeting)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, in.Text()+"\n"); err != nil {
+			fmt.Println(netOutcome(err))
+			return 1
+		}
+		back, err := r.ReadString('\n')
+		if err != nil {
+			fmt.Println(netOutcome(err))
+			return 1
+		}
+		fmt.Print("echo " + back)
+	}
+	return 0
+}
+
+// holder is a hold client the test talks to.
+type holder struct {
+	name  string
+	stdin *os.File
+	lines chan string
+}
+
+// startHold starts hold in host h, connecting to addr from lport, to be
+// killed at cleanup. Its standard input and output are pipes of the
+// test's own (not exec's), so that the reaper's Wait does not race the
+// reads.
+func (s *side) startHold(h host, addr string, lport int) *holder {
+	s.t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.mu.Lock()
+	pr := &proc{name: "hold", log: filepath.Join(s.dir, fmt.Sprintf("hold-%d.log", len(s.procs))), done: make(chan struct{})}
+	errf, err := os.Create(pr.log)
+	if err != nil {
+		s.mu.Unlock()
+		s.t.Fatal(err)
+	}
+	argv := s.in(h, self, addr, strconv.Itoa(lport))
+	pr.cmd = exec.Command(argv[0], argv[1:]...)
+	pr.cmd.Stdin, pr.cmd.Stdout, pr.cmd.Stderr = inR, outW, errf
+	pr.cmd.Env = append(os.Environ(), roleEnv+"=hold")
+	err = pr.cmd.Start()
+	inR.Close()
+	outW.Close()
+	errf.Close()
+	if err != nil {
+		s.mu.Unlock()
+		s.t.Fatalf("%s: starting hold: %v", s.name, err)
+	}
+	s.procs = append(s.procs, pr)
+	s.mu.Unlock()
+	go func() { pr.cmd.Wait(); close(pr.done) }()
+	hd := &holder{name: s.name, stdin: inW, lines: make(chan string, 16)}
+	s.t.Cleanup(func() { inW.Close() })
+	go func() {
+		defer outR.Close()
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			hd.lines <- sc.Text()
+		}
+		close(hd.lines)
+	}()
+	return hd
+}
+
+// next returns the holder's next line, "(ended)" when it ended, or "(no
+// answer)" after 10 s.
+func (hd *holder) next() string {
+	select {
+	case l, ok := <-hd.lines:
+		if !ok {
+			return "(ended)"
+		}
+		return l
+	case <-time.After(10 * time.Second):
+		return "(no answer)"
+	}
+}
+
+// say sends line over the held connection and returns what came back.
+func (hd *holder) say(line string) string {
+	if _, err := io.WriteString(hd.stdin, line+"\n"); err != nil {
+		return err.Error()
+	}
+	return hd.next()
+}
+
+// sighupLine matches gofwd's answer to a SIGHUP.
+var sighupLine = regexp.MustCompile(`(?m)^gofwd: SIGHUP: .*$`)
+
+// reload sends gofwd SIGHUP and returns the line it logs about it (at
+// most 10 s later).
+func (s *side) reload() string {
+	s.t.Helper()
+	before := len(sighupLine.FindAllString(s.gofwd.output(), -1))
+	if err := s.gofwd.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		s.t.Fatalf("SIGHUP to gofwd: %v", err)
+	}
+	var lines []string
+	if !poll(10*time.Second, func() bool {
+		lines = sighupLine.FindAllString(s.gofwd.output(), -1)
+		return len(lines) > before
+	}) {
+		s.t.Fatalf("gofwd said nothing about SIGHUP in 10 s:\n%s", s.gofwd.output())
+	}
+	return lines[before]
+}
+
+// errLine finds the line number in iptables-restore's and gofwd's
+// complaints: "Error occurred at line: 9", "FILE: line 9: ...".
+var errLine = regexp.MustCompile(`line:? (\d+)`)
+
+// TestE2EReload: SIGHUP reloads --rules while traffic flows. The
+// connection table belongs to the daemon, as the kernel's belongs to the
+// netns rather than to a table that iptables-restore replaces: a TCP
+// connection and a UDP flow established before the reload go on, new ones
+// of the same kind meet the new REJECT rules. A wrong file on SIGHUP is
+// refused whole, with its line number (the one iptables-restore gives), and
+// the running ruleset stays, as iptables-restore keeps the table it could
+// not commit. The kernel's side is reloaded with iptables-legacy-restore.
+func TestE2EReload(t *testing.T) {
+	p := newPairSetup(t, "testdata/reload.v4", "iptables-legacy", func(s *side) {
+		if s.kernel {
+			return
+		}
+		// gofwd's --rules is a copy, rewritten below.
+		b, err := os.ReadFile(s.rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.rules = filepath.Join(s.dir, "rules.v4")
+		if err := os.WriteFile(s.rules, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*side{p.g, p.k} {
+		ps := []*proc{s.start(wan, "echod", []string{roleEnv + "=echod"}, self, wanIP+":80"),
+			s.start(wan, "nettool-udp", nil, filepath.Join(s.bin, "nettool"), "serve", "udp", wanIP+":53", "120")}
+		s.waitListening(ps, server{wan, "tcp", wanIP + ":80"}, server{wan, "udp", wanIP + ":53"})
+	}
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	// load puts file in place on both sides: gofwd's --rules and SIGHUP,
+	// iptables-legacy-restore in the kernel's router. It returns what
+	// gofwd logged and what iptables-legacy-restore said.
+	load := func(file string) (string, string) {
+		t.Helper()
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p.g.rules, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g := p.g.reload()
+		out, errOut, err := runCmd(20*time.Second, nil, p.k.in(router, "iptables-legacy-restore", file)...)
+		k := strings.TrimSpace(out + errOut)
+		if err != nil {
+			k = "failed: " + k
+		}
+		return g, k
+	}
+	// talk sends line over both held connections and checks the echo.
+	hg, hk := p.g.startHold(lan, wanIP+":80", 49301), p.k.startHold(lan, wanIP+":80", 49301)
+	talk := func(line string) {
+		t.Helper()
+		g, k := hg.say(line), hk.say(line)
+		if k != "echo "+line {
+			t.Errorf("held connection, %q: the kernel's side answers %q, the test wants %q (the test is wrong)", line, k, "echo "+line)
+		}
+		if g != k {
+			t.Errorf("held connection, %q: gofw's side answers %q, the kernel's %q", line, g, k)
+		}
+	}
+	if g, k := hg.next(), hk.next(); k != hello(wanIP+":80", rtrWanIP+":49301") || g != k {
+		t.Fatalf("held connection: gofw's side is greeted %q, the kernel's %q", g, k)
+	}
+	talk("before the reload")
+	p.exchange(
+		exchange{lan, "udp", wanIP + ":53", 49302, hello(wanIP+":53", rtrWanIP+":49302")},
+		exchange{lan, "tcp", wanIP + ":80", 49303, hello(wanIP+":80", rtrWanIP+":49303")},
+	)
+
+	// Reloaded: what is established goes on, what is new is refused.
+	g, k := load("testdata/reload-refuse.v4")
+	if !strings.Contains(g, "SIGHUP: reloaded") {
+		t.Fatalf("gofwd on SIGHUP: %s", g)
+	}
+	if strings.HasPrefix(k, "failed") {
+		t.Fatalf("iptables-legacy-restore: %s", k)
+	}
+	talk("after the reload")
+	p.exchange(
+		exchange{lan, "udp", wanIP + ":53", 49302, hello(wanIP+":53", rtrWanIP+":49302")}, // the same flow
+		exchange{lan, "udp", wanIP + ":53", 49304, "refused ECONNREFUSED"},
+		exchange{lan, "tcp", wanIP + ":80", 49305, "refused ECONNREFUSED"},
+	)
+
+	// A wrong file: refused whole, with the line iptables-restore names;
+	// port 80 stays refused.
+	g, k = load("testdata/reload-bad.v4")
+	if !strings.HasPrefix(k, "failed") {
+		t.Fatalf("iptables-legacy-restore took testdata/reload-bad.v4: %s", k)
+	}
+	gl, kl := errLine.FindStringSubmatch(g), errLine.FindStringSubmatch(k)
+	switch {
+	case kl == nil || kl[1] != "9":
+		t.Errorf("iptables-legacy-restore says %q, the test wants line 9 (the test is wrong)", k)
+	case !strings.Contains(g, "SIGHUP: kept the running ruleset") || gl == nil || gl[1] != kl[1]:
+		t.Errorf("gofwd on SIGHUP with a wrong file logs %q; want the running ruleset kept and line %s, as iptables-legacy-restore says:\n%s", g, kl[1], k)
+	}
+	talk("after the wrong file")
+	p.exchange(exchange{lan, "tcp", wanIP + ":80", 49306, "refused ECONNREFUSED"})
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
 }
