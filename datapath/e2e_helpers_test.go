@@ -81,6 +81,8 @@ func runRole(role string, args []string) int {
 		return echod(args)
 	case "hold":
 		return hold(args)
+	case "nfqd":
+		return nfqd(args)
 	}
 	fmt.Fprintf(os.Stderr, "%s=%s: unknown role\n", roleEnv, role)
 	return 2

@@ -9,20 +9,27 @@ package datapath_test
 
 import (
 	"bufio"
+	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/florianl/go-nfqueue/v2"
+	"golang.org/x/sys/unix"
 )
 
 // A second subnet on the wan link, for TestE2EMasqueradeDown: MASQUERADE
@@ -150,16 +157,21 @@ func TestE2EMark(t *testing.T) {
 			"rule add fwmark 9 table 109",
 			"route add prohibit 198.18.1.0/24 table 109")
 	})
-	p.serve(server{wan, "tcp", "0.0.0.0:80"}, server{wan, "tcp", "0.0.0.0:81"},
-		server{wan, "udp", wanIP + ":53"}, server{wan, "udp", wanIP + ":54"}, server{wan, "udp", wanIP + ":55"})
+	// UDP but for the unreachable SYN: a TCP server's answer and FIN
+	// leave in one segment or two as the machine's load has it, and the
+	// client acknowledges each, which the counters would show.
+	var srvs []server
+	for _, port := range []string{"53", "54", "55", "81"} {
+		srvs = append(srvs, server{wan, "udp", wanIP + ":" + port})
+	}
+	p.serve(srvs...)
 	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
 	p.exchange(
 		// Unmarked: the main table, masqueraded.
-		exchange{lan, "tcp", wanIP + ":80", 49101, hello(wanIP+":80", rtrWanIP+":49101")},
-		exchange{lan, "udp", wanIP + ":53", 49102, hello(wanIP+":53", rtrWanIP+":49102")},
-		// MARK 7: out of mark0, so not masqueraded; the replies come
+		exchange{lan, "udp", wanIP + ":53", 49101, hello(wanIP+":53", rtrWanIP+":49101")},
+		// MARK 7: out of mark0, so not masqueraded; the reply comes
 		// back through veth-wan as ESTABLISHED.
-		exchange{lan, "tcp", wanIP + ":81", 49103, hello(wanIP+":81", lanIP+":49103")},
+		exchange{lan, "udp", wanIP + ":81", 49103, hello(wanIP+":81", lanIP+":49103")},
 		// MARK 8: the router answers host unreachable.
 		exchange{lan, "tcp", wanIP + ":82", 49104, "refused EHOSTUNREACH"},
 		// The connection's mark restored onto the reply: the request
@@ -424,10 +436,10 @@ func TestE2EReload(t *testing.T) {
 		t.Fatalf("held connection: gofw's side is greeted %q, the kernel's %q", g, k)
 	}
 	talk("before the reload")
-	p.exchange(
-		exchange{lan, "udp", wanIP + ":53", 49302, hello(wanIP+":53", rtrWanIP+":49302")},
-		exchange{lan, "tcp", wanIP + ":80", 49303, hello(wanIP+":80", rtrWanIP+":49303")},
-	)
+	// No new TCP connection that the server closes: its answer and FIN
+	// leave in one segment or two as the machine's load has it, which
+	// the counters would show.
+	p.exchange(exchange{lan, "udp", wanIP + ":53", 49302, hello(wanIP+":53", rtrWanIP+":49302")})
 
 	// Reloaded: what is established goes on, what is new is refused.
 	g, k := load("testdata/reload-refuse.v4")
@@ -461,4 +473,161 @@ func TestE2EReload(t *testing.T) {
 	p.exchange(exchange{lan, "tcp", wanIP + ":80", 49306, "refused ECONNREFUSED"})
 	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter", "nat") })
+}
+
+// nfqd QUEUE PORT... is the second reader of TestE2EQueue: it binds
+// NFQUEUE QUEUE (with go-nfqueue, not gofw's reader) and drops UDP and TCP
+// packets to the given destination ports, accepting the rest, for 120 s.
+// It says "bound" once the queue is bound, and on SIGTERM how many packets
+// it accepted and dropped.
+func nfqd(args []string) int {
+	if len(args) < 1 {
+		fmt.Fprintln(os.Stderr, "usage: nfqd QUEUE [PORT...]")
+		return 2
+	}
+	num, err := strconv.Atoi(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	drop := map[uint16]bool{}
+	for _, a := range args[1:] {
+		n, err := strconv.Atoi(a)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		drop[uint16(n)] = true
+	}
+	nf, err := nfqueue.Open(&nfqueue.Config{
+		NfQueue:      uint16(num),
+		MaxPacketLen: 0xffff,
+		MaxQueueLen:  256,
+		Copymode:     nfqueue.NfQnlCopyPacket,
+		AfFamily:     unix.AF_INET,
+		WriteTimeout: time.Second,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer nf.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	var accepted, dropped atomic.Int64
+	err = nf.RegisterWithErrorFunc(ctx, func(a nfqueue.Attribute) int {
+		if a.PacketID == nil || a.Payload == nil {
+			return 0
+		}
+		v := nfqueue.NfAccept
+		if b := *a.Payload; len(b) >= 20 && (b[9] == unix.IPPROTO_UDP || b[9] == unix.IPPROTO_TCP) {
+			if l4 := int(b[0]&0xf) * 4; len(b) >= l4+4 && drop[binary.BigEndian.Uint16(b[l4+2:])] {
+				v = nfqueue.NfDrop
+			}
+		}
+		if v == nfqueue.NfDrop {
+			dropped.Add(1)
+		} else {
+			accepted.Add(1)
+		}
+		nf.SetVerdict(*a.PacketID, v)
+		return 0
+	}, func(err error) int {
+		if ctx.Err() != nil {
+			return 1
+		}
+		return 0
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("bound")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case <-sig:
+	case <-ctx.Done():
+	}
+	fmt.Printf("accepted %d, dropped %d\n", accepted.Load(), dropped.Load())
+	return 0
+}
+
+// TestE2EQueue: the NFQUEUE hand-off. A rule -j NFQUEUE --queue-num 5 in
+// gofw's ruleset returns the packet to the kernel with the verdict
+// NF_QUEUE for queue 5, where a second reader decides (it drops ports 61
+// and 71 here, and accepts the rest); nobody reads queue 6, so the kernel
+// drops its packets, or lets them go on with --queue-bypass (nf_queue's
+// -ESRCH). The same rules in the kernel's router hand its packets to the
+// same reader, and both readers must have seen the same packets.
+//
+// Known gap (issue 5), measured with this harness and left out of the
+// rows below: once gofwd hands a packet on, the rest of its visit never
+// runs. The kernel resumes after the second reader's ACCEPT (or the
+// bypass) with the next hook function (nf_reinject), so the later tables,
+// NAT and the conntrack confirmation still happen; gofw's divert gives
+// the packet back to the kernel after gofw's own hook function, and gofw
+// does not see it again. So, in gofw: a packet handed on from raw
+// PREROUTING skips gofw's conntrack, mangle, nat and filter INPUT (a UDP
+// datagram the kernel drops by INPUT's DROP policy reaches the local
+// socket); one handed on from FORWARD and accepted (or bypassed) leaves
+// unmasqueraded and unconfirmed, so its reply meets FORWARD's DROP policy
+// (the kernel's client gets its answer); one handed on from INPUT and
+// accepted is delivered but never confirmed (no entry; the answer starts
+// a reverse [UNREPLIED] one, and nat INPUT is not walked). Hence only rows
+// whose packets end at the hand-off or are delivered from INPUT, no nat
+// table, and the connection tables not compared.
+func TestE2EQueue(t *testing.T) {
+	p := newPair(t, "testdata/queue.v4", "iptables-legacy")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers := [2]*proc{}
+	for i, s := range []*side{p.g, p.k} {
+		r := s.start(router, "nfqd", []string{roleEnv + "=nfqd"}, self, "5", "61", "71")
+		if !poll(10*time.Second, func() bool { return r.exited() || strings.Contains(r.output(), "bound") }) || r.exited() {
+			t.Fatalf("%s: the queue 5 reader did not bind:\n%s", s.name, r.output())
+		}
+		readers[i] = r
+	}
+	var srvs []server
+	for _, port := range []string{"61", "62"} {
+		srvs = append(srvs, server{wan, "udp", wanIP + ":" + port})
+	}
+	for _, port := range []string{"70", "71", "72", "73"} {
+		srvs = append(srvs, server{router, "udp", rtrLanIP + ":" + port})
+	}
+	p.serve(srvs...)
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	p.exchange(
+		// Forwarded: the reader drops it; nobody reads queue 6.
+		exchange{lan, "udp", wanIP + ":61", 49201, "timeout"},
+		exchange{lan, "udp", wanIP + ":62", 49202, "timeout"},
+		// Delivered here: the reader accepts 70 and drops 71; 72 waits
+		// for nobody, 73 bypasses the missing reader.
+		exchange{lan, "udp", rtrLanIP + ":70", 49203, hello(rtrLanIP+":70", lanIP+":49203")},
+		exchange{lan, "udp", rtrLanIP + ":71", 49204, "timeout"},
+		exchange{lan, "udp", rtrLanIP + ":72", 49205, "timeout"},
+		exchange{lan, "udp", rtrLanIP + ":73", 49206, hello(rtrLanIP+":73", lanIP+":49206")},
+	)
+	t.Run("reader", func(t *testing.T) {
+		var got [2]string
+		for i, r := range readers {
+			r.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-r.done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the queue 5 reader still runs 10 s after SIGTERM")
+			}
+			got[i] = strings.TrimSpace(strings.TrimPrefix(r.output(), "bound\n"))
+		}
+		if want := "accepted 1, dropped 2"; got[1] != want {
+			t.Errorf("the kernel's queue 5 reader: %q, the test wants %q (the test is wrong)", got[1], want)
+		}
+		if got[0] != got[1] {
+			t.Errorf("gofw's queue 5 reader: %q, the kernel's %q", got[0], got[1])
+		}
+	})
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
 }
