@@ -85,10 +85,11 @@ func (p *pair) waitCtPorts(t *testing.T, what string, want []int) {
 // wan link, the entries whose reply comes back to that address
 // (masq_inet_event, inet_cmp); when the link goes down, every entry
 // masqueraded on it (masq_device_event, device_cmp). Entries of the same
-// link that are not masqueraded (a port-forward) stay. gofwd learns of
-// both from rtnetlink (datapath/links.go).
+// link that are not masqueraded (port-forwards, a source NAT to the same
+// address) stay, even when the link is deleted with its addresses. gofwd
+// learns of all this from rtnetlink (datapath/links.go).
 func TestE2EMasqueradeDown(t *testing.T) {
-	p := newPairSetup(t, "testdata/forward.v4", "iptables-legacy", func(s *side) {
+	p := newPairSetup(t, "testdata/masq.v4", "iptables-legacy", func(s *side) {
 		s.ipBatch(s.ns[router],
 			"addr add "+rtrWan2IP+"/24 dev veth-wan",
 			"route replace 198.19.2.0/24 dev veth-wan proto kernel scope link src "+rtrWan2IP+" quickack 1 rto_min 3s")
@@ -96,7 +97,7 @@ func TestE2EMasqueradeDown(t *testing.T) {
 			"addr add "+wan2IP+"/24 dev eth0",
 			"route replace 198.19.2.0/24 dev eth0 proto kernel scope link src "+wan2IP+" quickack 1 rto_min 3s")
 	})
-	p.serve(server{wan, "tcp", "0.0.0.0:80"}, server{wan, "udp", "0.0.0.0:53"},
+	p.serve(server{wan, "tcp", "0.0.0.0:80"}, server{wan, "udp", "0.0.0.0:53"}, server{wan, "udp", "0.0.0.0:54"},
 		server{lan, "tcp", lanIP + ":80"}, server{lan, "udp", lanIP + ":53"})
 	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
 	p.exchange(
@@ -109,20 +110,28 @@ func TestE2EMasqueradeDown(t *testing.T) {
 		// Port-forwarded in by the same link, not masqueraded.
 		exchange{wan, "tcp", rtrWanIP + ":8080", 49005, hello(lanIP+":80", wanIP+":49005")},
 		exchange{wan, "udp", rtrWanIP + ":5353", 49006, hello(lanIP+":53", wanIP+":49006")},
+		// Source-NATed to the first wan address, not masqueraded.
+		exchange{lan, "udp", wanIP + ":54", 49007, hello("0.0.0.0:54", rtrWanIP+":49007")},
 	)
-	t.Run("before", func(t *testing.T) { p.waitCtPorts(t, "before", []int{49001, 49002, 49003, 49004, 49005, 49006}) })
+	t.Run("before", func(t *testing.T) { p.waitCtPorts(t, "before", []int{49001, 49002, 49003, 49004, 49005, 49006, 49007}) })
 
 	// The second address goes, the link stays up: only the entries
 	// masqueraded to it go.
 	p.both(router, "ip", "addr", "del", rtrWan2IP+"/24", "dev", "veth-wan")
 	t.Run("address removed", func(t *testing.T) {
-		p.waitCtPorts(t, "address removed", []int{49001, 49002, 49005, 49006})
+		p.waitCtPorts(t, "address removed", []int{49001, 49002, 49005, 49006, 49007})
 	})
 
 	// The link goes down (its addresses stay): every entry masqueraded
-	// on it goes, the port-forwards stay.
+	// on it goes, the port-forwards and the source-NATed one stay.
 	p.both(router, "ip", "link", "set", "veth-wan", "down")
-	t.Run("link down", func(t *testing.T) { p.waitCtPorts(t, "link down", []int{49005, 49006}) })
+	t.Run("link down", func(t *testing.T) { p.waitCtPorts(t, "link down", []int{49005, 49006, 49007}) })
+
+	// The link is deleted, its addresses with it: no masquerade entry is
+	// left, and the source-NATed one stays, though the address it is
+	// NATed to is gone.
+	p.both(router, "ip", "link", "del", "veth-wan")
+	t.Run("link deleted", func(t *testing.T) { p.waitCtPorts(t, "link deleted", []int{49005, 49006, 49007}) })
 }
 
 // The link of TestE2EMark's mark 7 route: the router's mark0 to the wan

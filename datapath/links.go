@@ -15,9 +15,10 @@ import (
 // Links keeps the host's interfaces current from rtnetlink: ifindex to
 // name for -i/-o (the queue message carries indexes), and each interface's
 // addresses for addrtype, MASQUERADE and REDIRECT (the engine's
-// match.Host). It calls OnDown when an interface goes down and OnAddrDel
-// when an address is removed, so masqueraded entries die with them as the
-// kernel's masquerade notifiers make them.
+// match.Host). It calls OnDown when an interface goes down (or is
+// deleted) and OnAddrDel when an address is removed from one that stays,
+// so masqueraded entries die with them as the kernel's masquerade
+// notifiers make them.
 type Links struct {
 	Host      *match.Host
 	OnDown    func(name string)
@@ -133,10 +134,18 @@ func (l *Links) Watch(ctx context.Context) error {
 					return
 				}
 				l.refresh()
-				if !u.NewAddr && l.OnAddrDel != nil {
-					if p, ok := netipPrefix(netlink.Addr{IPNet: &u.LinkAddress}); ok {
-						l.OnAddrDel(l.Name(uint32(u.LinkIndex)), p.Addr())
-					}
+				if u.NewAddr || l.OnAddrDel == nil {
+					continue
+				}
+				// An address that goes with its link (deleted) leaves
+				// no name to go by: the link's own RTM_DELLINK kills
+				// its masquerade entries, as the kernel's
+				// masq_inet_event leaves a dying device to
+				// masq_device_event. Called with "", OnAddrDel would
+				// take entries of no interface: SNAT's.
+				name := l.Name(uint32(u.LinkIndex))
+				if p, ok := netipPrefix(netlink.Addr{IPNet: &u.LinkAddress}); ok && name != "" {
+					l.OnAddrDel(name, p.Addr())
 				}
 			case <-done:
 				return
