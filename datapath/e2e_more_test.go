@@ -149,7 +149,16 @@ const (
 // marked 8 meets an unreachable route, and replies whose connection mark
 // (set with CONNMARK --set-mark, or saved from the packet's with
 // --save-mark) is restored onto them meet a prohibit route back to the
-// LAN. The counters show which way each packet went.
+// LAN. The router's own packets marked in mangle OUTPUT are routed again
+// by the kernel after the verdict (nf_reinject's nf_reroute, as after the
+// kernel's own mangle OUTPUT). The counters show which way each packet
+// went.
+//
+// Known gap, measured and left out: a router's own packet that mangle
+// OUTPUT marks onto an unreachable route is dropped by the kernel right
+// after mangle, before nat and filter OUTPUT; gofw runs all of OUTPUT in
+// one visit before the kernel routes again, so its nat and filter OUTPUT
+// count the packet (the outcome, a drop, is the same).
 func TestE2EMark(t *testing.T) {
 	p := newPairSetup(t, "testdata/mark.v4", "iptables-legacy", func(s *side) {
 		s.ipBatch("", "link add mark0 netns "+s.ns[router]+" type veth peer name eth1 netns "+s.ns[wan])
@@ -187,6 +196,9 @@ func TestE2EMark(t *testing.T) {
 		// passes, its answer does not.
 		exchange{lan, "udp", wanIP + ":54", 49105, "timeout"},
 		exchange{lan, "udp", wanIP + ":55", 49106, "timeout"},
+		// The router's own datagram, marked in OUTPUT and routed
+		// again: out of mark0, the source the first route gave kept.
+		exchange{router, "udp", wanIP + ":81", 49107, hello(wanIP+":81", rtrWanIP+":49107")},
 	)
 	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "mangle", "filter", "nat") })
