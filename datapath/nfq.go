@@ -278,7 +278,13 @@ func (q *nfq) begin() {
 
 // read handles every packet of one read. A packet whose verdict carries
 // nothing but ACCEPT joins the burst's batch; the others get a verdict of
-// their own, queued in q.out. Called for every read; must not allocate.
+// their own, queued in q.out after the batch of the plain packets before
+// them, so that the kernel reinjects the packets in the order they came:
+// a rewritten TCP segment let out ahead of the plain ACK before it makes
+// the receiver find that ACK out of window and answer it with a duplicate
+// ACK (nfqnl_recv_verdict_batch reinjects its packets when its message is
+// read, not where their ids fall). Called for every read; must not
+// allocate.
 func (q *nfq) read(b []byte) {
 	for len(b) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(b))
@@ -293,6 +299,7 @@ func (q *nfq) read(b []byte) {
 			case v.v == target.Accept && !v.setMark && v.payload == nil:
 				q.plain, q.plainMax = true, id
 			default:
+				q.appendBatch()
 				q.appendVerdict(nfqnlMsgVerdict, id, &v)
 			}
 		}
@@ -300,16 +307,23 @@ func (q *nfq) read(b []byte) {
 	}
 }
 
-// flush sends the burst's verdicts: the individual ones first, then one
-// NFQNL_MSG_VERDICT_BATCH accepting every packet up to the highest plain
-// id. That only ever accepts packets gofw decided to accept: ids grow
-// along the queue, the others were answered just before, and a packet the
-// kernel failed to deliver to gofw was never queued.
-func (q *nfq) flush() {
+// appendBatch queues one NFQNL_MSG_VERDICT_BATCH accepting every packet up
+// to the highest plain id read since the last one, if any. That only ever
+// accepts packets gofw decided to accept: ids grow along the queue, the
+// others were answered just before, and a packet the kernel failed to
+// deliver to gofw was never queued.
+func (q *nfq) appendBatch() {
 	if q.plain {
 		v := verdict{v: target.Accept}
 		q.appendVerdict(nfqnlMsgVerdictBatch, q.plainMax, &v)
+		q.plain = false
 	}
+}
+
+// flush sends the burst's verdicts, in the packets' order (read), in one
+// message.
+func (q *nfq) flush() {
+	q.appendBatch()
 	if len(q.out) > 0 {
 		if err := unix.Sendto(q.fd, q.out, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 			q.d.Stats.VerdictErr.Add(1)
