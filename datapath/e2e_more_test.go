@@ -87,7 +87,8 @@ func (p *pair) waitCtPorts(t *testing.T, what string, want []int) {
 // masqueraded on it (masq_device_event, device_cmp). Entries of the same
 // link that are not masqueraded (port-forwards, a source NAT to the same
 // address) stay, even when the link is deleted with its addresses. gofwd
-// learns of all this from rtnetlink (datapath/links.go).
+// learns of all this from rtnetlink (datapath/links.go), after a burst of
+// other changes too.
 func TestE2EMasqueradeDown(t *testing.T) {
 	p := newPairSetup(t, "testdata/masq.v4", "iptables-legacy", func(s *side) {
 		s.ipBatch(s.ns[router],
@@ -114,6 +115,17 @@ func TestE2EMasqueradeDown(t *testing.T) {
 		exchange{lan, "udp", wanIP + ":54", 49007, hello("0.0.0.0:54", rtrWanIP+":49007")},
 	)
 	t.Run("before", func(t *testing.T) { p.waitCtPorts(t, "before", []int{49001, 49002, 49003, 49004, 49005, 49006, 49007}) })
+
+	// A burst of changes first, as a container host makes them: 2000
+	// addresses on the LAN link of gofw's router (198.19.128.0/21, never
+	// used). It overflowed the subscription of a gofwd that read the
+	// interfaces again for each notification, and the subscription
+	// ended: gofwd missed every later change.
+	var burst []string
+	for i := range 2000 {
+		burst = append(burst, fmt.Sprintf("addr add 198.19.%d.%d/32 dev veth-lan", 128+i/256, i%256))
+	}
+	p.g.ipBatch(p.g.ns[router], burst...)
 
 	// The second address goes, the link stays up: only the entries
 	// masqueraded to it go.

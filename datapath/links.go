@@ -3,8 +3,10 @@ package datapath
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -105,58 +107,218 @@ func netipPrefix(a netlink.Addr) (netip.Prefix, bool) {
 }
 
 // Watch follows link and address changes until ctx ends.
+//
+// The notifications of a burst (a container host adding a hundred veths)
+// are read together and the interfaces read again once, not once each.
+// If the kernel still drops notifications (ENOBUFS: the subscription's
+// socket overflowed), the subscription fails; Watch opens it again, reads
+// the interfaces, and calls OnDown and OnAddrDel for what the lost
+// notifications would have said: interfaces that were up and are now down
+// or gone, addresses gone from interfaces that are still there.
 func (l *Links) Watch(ctx context.Context) error {
-	lch := make(chan netlink.LinkUpdate, 64)
-	ach := make(chan netlink.AddrUpdate, 64)
-	done := make(chan struct{})
-	go func() { <-ctx.Done(); close(done) }()
-	if err := netlink.LinkSubscribe(lch, done); err != nil {
+	sub, err := l.subscribe(ctx)
+	if err != nil {
 		return err
 	}
-	if err := netlink.AddrSubscribe(ach, done); err != nil {
-		return err
-	}
+	// What changed between the caller's Refresh and the subscription.
+	l.resync()
 	go func() {
 		for {
-			select {
-			case u, ok := <-lch:
-				if !ok {
-					return
-				}
-				a := u.Attrs()
-				down := u.Header.Type == unix.RTM_DELLINK || a.Flags&unix.IFF_UP == 0
-				l.refresh()
-				if down && l.OnDown != nil {
-					l.OnDown(a.Name)
-				}
-			case u, ok := <-ach:
-				if !ok {
-					return
-				}
-				l.refresh()
-				if u.NewAddr || l.OnAddrDel == nil {
-					continue
-				}
-				// An address that goes with its link (deleted) leaves
-				// no name to go by: the link's own RTM_DELLINK kills
-				// its masquerade entries, as the kernel's
-				// masq_inet_event leaves a dying device to
-				// masq_device_event. Called with "", OnAddrDel would
-				// take entries of no interface: SNAT's.
-				name := l.Name(uint32(u.LinkIndex))
-				if p, ok := netipPrefix(netlink.Addr{IPNet: &u.LinkAddress}); ok && name != "" {
-					l.OnAddrDel(name, p.Addr())
-				}
-			case <-done:
+			l.follow(ctx, sub)
+			sub.cancel()
+			if ctx.Err() != nil {
 				return
 			}
+			l.logf("interface notifications lost: reading the interfaces again")
+			for {
+				if sub, err = l.subscribe(ctx); err == nil {
+					break
+				}
+				l.logf("watching interfaces: %v", err)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+			l.resync()
 		}
 	}()
 	return nil
 }
 
+// subscription is one pair of rtnetlink subscriptions; cancel closes
+// their sockets.
+type subscription struct {
+	links  chan netlink.LinkUpdate
+	addrs  chan netlink.AddrUpdate
+	cancel context.CancelFunc
+}
+
+// notifyBuf is the subscriptions' socket receive buffer: room for some
+// thousands of notifications while a refresh runs.
+const notifyBuf = 4 << 20
+
+func (l *Links) subscribe(ctx context.Context) (*subscription, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	s := &subscription{links: make(chan netlink.LinkUpdate, 256), addrs: make(chan netlink.AddrUpdate, 256), cancel: cancel}
+	onErr := func(err error) {
+		if sctx.Err() == nil { // not the sockets closed by cancel
+			l.logf("interface notifications: %v", err)
+		}
+	}
+	// A buffer beyond rmem_max needs CAP_NET_ADMIN: without it, the
+	// default one.
+	var err error
+	for _, force := range []bool{true, false} {
+		err = netlink.LinkSubscribeWithOptions(s.links, sctx.Done(), netlink.LinkSubscribeOptions{ErrorCallback: onErr, ReceiveBufferSize: notifyBuf, ReceiveBufferForceSize: force})
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for _, force := range []bool{true, false} {
+		err = netlink.AddrSubscribeWithOptions(s.addrs, sctx.Done(), netlink.AddrSubscribeOptions{ErrorCallback: onErr, ReceiveBufferSize: notifyBuf, ReceiveBufferForceSize: force})
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// addrDel is one address removal to report.
+type addrDel struct {
+	index int
+	addr  netip.Addr
+}
+
+// maxBatch bounds the notifications read before the interfaces are read
+// again and the callbacks run.
+const maxBatch = 1024
+
+// follow reads sub's notifications until ctx ends or the subscription
+// fails: each batch of what is already there, then one refresh, then the
+// callbacks.
+func (l *Links) follow(ctx context.Context, sub *subscription) {
+	var downs []string
+	var dels []addrDel
+	// take notes one notification; false when its channel closed.
+	take := func(lu *netlink.LinkUpdate, au *netlink.AddrUpdate, ok bool) bool {
+		switch {
+		case !ok:
+			return false
+		case lu != nil:
+			if lu.Header.Type == unix.RTM_DELLINK || lu.Attrs().Flags&unix.IFF_UP == 0 {
+				downs = append(downs, lu.Attrs().Name)
+			}
+		case au != nil && !au.NewAddr:
+			if p, ok := netipPrefix(netlink.Addr{IPNet: &au.LinkAddress}); ok {
+				dels = append(dels, addrDel{au.LinkIndex, p.Addr()})
+			}
+		}
+		return true
+	}
+	for {
+		downs, dels = downs[:0], dels[:0]
+		var open bool
+		select {
+		case u, ok := <-sub.links:
+			open = take(&u, nil, ok)
+		case u, ok := <-sub.addrs:
+			open = take(nil, &u, ok)
+		case <-ctx.Done():
+			return
+		}
+	batch:
+		for i := 1; open && i < maxBatch; i++ {
+			select {
+			case u, ok := <-sub.links:
+				open = take(&u, nil, ok)
+			case u, ok := <-sub.addrs:
+				open = take(nil, &u, ok)
+			default:
+				break batch
+			}
+		}
+		l.refresh()
+		l.report(downs, dels)
+		if !open {
+			return
+		}
+	}
+}
+
+// report calls OnDown for each interface name in downs and OnAddrDel for
+// each removal in dels, by the interface's current name. An address that
+// went with its link (deleted) leaves no name to go by: the link's own
+// RTM_DELLINK kills its masquerade entries, as the kernel's
+// masq_inet_event leaves a dying device to masq_device_event (called with
+// "", OnAddrDel would take entries of no interface: SNAT's).
+func (l *Links) report(downs []string, dels []addrDel) {
+	if l.OnDown != nil {
+		for _, name := range downs {
+			l.OnDown(name)
+		}
+	}
+	if l.OnAddrDel != nil {
+		for _, d := range dels {
+			if name := l.Name(uint32(d.index)); name != "" {
+				l.OnAddrDel(name, d.addr)
+			}
+		}
+	}
+}
+
+// resync reads the interfaces again and reports what changed since the
+// last reading that its notifications would have said (lost).
+func (l *Links) resync() {
+	old := l.Host.Ifaces()
+	l.refresh()
+	downs, dels := lost(old, l.Host.Ifaces())
+	l.report(downs, dels)
+}
+
+// lost returns what notifications would have told between two readings
+// of the interfaces: the names of those that were up and are now down or
+// gone (by index, under their old name: the name a masquerade entry
+// recorded), and the addresses gone from interfaces still there.
+func lost(old, cur []match.Iface) (downs []string, dels []addrDel) {
+	now := make(map[int]*match.Iface, len(cur))
+	for i := range cur {
+		now[cur[i].Index] = &cur[i]
+	}
+	for _, o := range old {
+		n := now[o.Index]
+		if o.Up && (n == nil || !n.Up) {
+			downs = append(downs, o.Name)
+		}
+		if n == nil {
+			continue
+		}
+		for _, a := range o.Addrs {
+			if !slices.Contains(n.Addrs, a) {
+				dels = append(dels, addrDel{o.Index, a.Addr()})
+			}
+		}
+	}
+	return downs, dels
+}
+
+func (l *Links) logf(format string, a ...any) {
+	if l.Logf != nil {
+		l.Logf(format, a...)
+	}
+}
+
 func (l *Links) refresh() {
-	if err := l.Refresh(); err != nil && l.Logf != nil {
-		l.Logf("reading interfaces: %v", err)
+	if err := l.Refresh(); err != nil {
+		l.logf("reading interfaces: %v", err)
 	}
 }
