@@ -88,6 +88,9 @@ func New(cfg Config, eng *ruleset.Engine, links *Links) *Datapath {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	// A hand-off to another queue takes effect at the end of a visit
+	// (worker.hook).
+	eng.QueueLast = true
 	return &Datapath{cfg: cfg, eng: eng, links: links, flight: newInflight(), clock: eng.Now}
 }
 
@@ -182,6 +185,8 @@ type worker struct {
 	d    *Datapath
 	p    packet.Packet
 	view packet.Packet // re-decoded view of a rewritten packet, for its fingerprint
+	// queued: a hook of this visit handed the packet to another queue.
+	queued bool
 }
 
 // meta is what the kernel tells about a queued packet.
@@ -236,7 +241,11 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	p.Now = d.clock()
 	p.CsumNotReady = m.csumNotReady
 
+	w.queued = false
 	v, next, record := w.visit(p, m)
+	if v == target.Accept && w.queued {
+		v = target.Queued
+	}
 	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
 	if p.Mark != m.mark {
 		out.mark, out.setMark = p.Mark, true
@@ -259,10 +268,30 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 		out.v = target.Drop
 	case target.Queued:
 		d.Stats.Queued.Add(1)
+		if record {
+			// The other queue's reader hands it back to the kernel,
+			// which brings it to gofw's next divert point.
+			next.conn, next.info, next.noTrack, next.zone = p.Conn, p.CtInfo, p.NoTrack, p.Zone
+			d.flight.put(w.fingerprintOut(p), next)
+		}
 	default:
 		d.Stats.Dropped.Add(1)
 	}
 	return out
+}
+
+// hook runs one hook. A -j NFQUEUE hand-off (Queued) does not end the
+// visit: the engine ran the hook's later stages (Engine.QueueLast), the
+// visit goes on with its later hooks, and the packet is handed to the
+// other queue at the end (handle), because the kernel reinjects it after
+// gofwd's divert point and gofw would not see it again.
+func (w *worker) hook(p *packet.Packet, h packet.Hook) target.Verdict {
+	v := w.d.eng.Hook(p, h, nil)
+	if v == target.Queued {
+		w.queued = true
+		return target.Accept
+	}
+	return v
 }
 
 // visit runs the hooks one queue visit stands for. The divert sends a
@@ -298,12 +327,12 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 				p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
 			}
 		}
-		v = d.eng.Hook(p, packet.Prerouting, nil)
+		v = w.hook(p, packet.Prerouting)
 		if v != target.Accept {
 			return v, next, false
 		}
 		if host.Delivers(p.Dst) {
-			return d.eng.Hook(p, packet.Input, nil), next, false
+			return w.hook(p, packet.Input), next, false
 		}
 		return v, flight{forward: true, in: p.InIface}, true
 
@@ -316,12 +345,12 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 				p.Conn, p.CtInfo = fl.conn, fl.info
 			}
 		}
-		v = d.eng.Hook(p, packet.Output, nil)
+		v = w.hook(p, packet.Output)
 		if v != target.Accept {
 			return v, next, false
 		}
 		if d.MergeOut.Load() {
-			v = d.eng.Hook(p, packet.Postrouting, nil)
+			v = w.hook(p, packet.Postrouting)
 			if !host.IsLocal(p.Src) {
 				// A packet whose source is not local (0.0.0.0, a raw
 				// socket's, a REJECT answer in the name of the remote
@@ -353,11 +382,11 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		}
 		if fl.forward {
 			p.InIface = fl.in
-			if v = d.eng.Hook(p, packet.Forward, nil); v != target.Accept {
+			if v = w.hook(p, packet.Forward); v != target.Accept {
 				return v, next, false
 			}
 		}
-		v = d.eng.Hook(p, packet.Postrouting, nil)
+		v = w.hook(p, packet.Postrouting)
 		return v, next, p.OutIface == loopback
 	}
 	// INPUT or FORWARD diverted on their own (a divert of an older gofwd
@@ -368,7 +397,7 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 		d.Stats.Lost.Add(1)
 		d.eng.Reattach(p)
 	}
-	return d.eng.Hook(p, m.hook, nil), next, false
+	return w.hook(p, m.hook), next, false
 }
 
 // fingerprintOut fingerprints p as the kernel will see it at the next

@@ -32,6 +32,16 @@ type Engine struct {
 	// tested against every rule in order, as the kernel does. The tests
 	// use it as the reference the indexes are checked against.
 	Linear bool
+	// QueueLast makes a -j NFQUEUE (or QUEUE) hand-off take effect at the
+	// end of the hook: the table that queued the packet stops, as in the
+	// kernel, but the later stages still run before Hook returns Queued.
+	// gofwd needs this: the kernel reinjects a handed-off packet after
+	// gofwd's own divert point, so stages gofw had not run yet would never
+	// run (a hand-off in raw PREROUTING would skip gofw's filter INPUT).
+	// The second reader then sees the packet as those stages left it, and
+	// its DROP leaves a confirmed entry to time out. gofw trace leaves it
+	// off: offline, a queued packet stops there, as with no listener.
+	QueueLast bool
 	// NoChecksum turns off the transport checksum check at PREROUTING
 	// (the kernel's nf_conntrack_checksum=0).
 	NoChecksum bool
@@ -422,6 +432,7 @@ func (e *Engine) Hook(p *packet.Packet, h packet.Hook, tr *Trace) target.Verdict
 		tr.note(h, "dropped: "+p.Reason.String())
 		return target.Drop
 	}
+	queued := false
 	for i := range prog.hooks[h] {
 		st := &prog.hooks[h][i]
 		v := target.Accept
@@ -437,12 +448,19 @@ func (e *Engine) Hook(p *packet.Packet, h packet.Hook, tr *Trace) target.Verdict
 		case stageConfirm:
 			v = e.helpConfirm(p, tr) // helper, seqadj, confirm (ruleset/helper.go)
 		}
+		if v == target.Queued && e.QueueLast {
+			queued = true
+			continue
+		}
 		if v != target.Accept && v != target.Continue {
 			if v != target.Queued {
 				e.discard(p)
 			}
 			return v
 		}
+	}
+	if queued {
+		return target.Queued
 	}
 	return target.Accept
 }
