@@ -28,6 +28,10 @@
 #                  is one raw PREROUTING rule (one trip per received
 #                  packet, as the issue's anchors were measured)
 #   CONN_WORKERS=8 concurrent connections of the conn test
+#   UDP_SENDER=udpflood  the udp test's sender: udpflood (bench/udpflood,
+#                  64 datagrams per sendmmsg) or iperf3 (-u, one datagram
+#                  per system call: on 2 CPUs it caps the udp test near
+#                  190 kpps with no firewall, below the NFQUEUE path)
 # A quick look:  DURATION=2 RUNS=1 SIZES="10 10000" bench/traffic.sh
 #
 # Setup: two namespaces joined by one veth pair, the sender 198.19.255.1
@@ -38,12 +42,14 @@
 # firewalls without a ruleset (none, the C loop) are measured once per
 # round and set beside every ruleset.
 #   tcp1, tcp4  iperf3, one stream and four (-P 4): bit/s received;
-#   udp         iperf3 -u -l 64 -b 0: 64-byte datagrams/s that passed the
-#               firewall, counted by the receiver's kernel (Udp InDatagrams
-#               + RcvbufErrors); udp-app is what the iperf3 server read
-#               (sent less lost), which its one read per datagram caps well
-#               below what the kernel delivers, so it is shown, not used
-#               for the ratios that matter;
+#   udp         64-byte datagrams/s that passed the firewall, counted by
+#               the receiver's kernel (Udp InDatagrams + RcvbufErrors), from
+#               bench/udpflood to a socket that is never read (no reader
+#               competes with the firewall for a CPU); with UDP_SENDER=iperf3,
+#               iperf3 -u -l 64 -b 0 sends, and udp-app is what the iperf3
+#               server read (sent less lost), which its one read per
+#               datagram caps well below what the kernel delivers, so it is
+#               shown, not used for the ratios that matter;
 #   conn        bench/connrate: connect, one byte, close, from
 #               CONN_WORKERS workers: completed connections/s.
 # A measurement that fails counts as 0 and is listed under the table.
@@ -58,6 +64,7 @@ TESTS=${TESTS:-"tcp1 tcp4 udp conn"}
 QUEUES=${QUEUES:-1}
 NFQ_DIVERT=${NFQ_DIVERT:-gofwd}
 CONN_WORKERS=${CONN_WORKERS:-8}
+UDP_SENDER=${UDP_SENDER:-udpflood}
 
 die() { echo "bench/traffic.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root: it makes network namespaces"
@@ -75,6 +82,7 @@ for v in $VARIANTS; do case $v in linear | stateful) ;; *) die "VARIANTS: $v is 
 for f in $FIREWALLS; do case $f in none | iptables | nfq-full | nfq-batch | gofwd) ;; *) die "FIREWALLS: unknown $f" ;; esac; done
 for t in $TESTS; do case $t in tcp1 | tcp4 | udp | conn) ;; *) die "TESTS: unknown $t" ;; esac; done
 case $NFQ_DIVERT in gofwd | input) ;; *) die "NFQ_DIVERT is gofwd or input" ;; esac
+case $UDP_SENDER in udpflood | iperf3) ;; *) die "UDP_SENDER is udpflood or iperf3" ;; esac
 
 # What it needs, and the one command that installs it.
 pkgs="iperf3 libnetfilter-queue-dev libmnl-dev gcc"
@@ -108,7 +116,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "building gofwd, the helpers and the C loop in $tmp"
-go build -tags urfave_cli_no_docs -o "$tmp/" ./cmd/gofwd ./cmd/gofw ./bench/connrate ./bench/trafficreport ./bench/gen/trafficgen
+go build -tags urfave_cli_no_docs -o "$tmp/" ./cmd/gofwd ./cmd/gofw ./bench/connrate ./bench/udpflood ./bench/trafficreport ./bench/gen/trafficgen
 cc -O2 -Wall -o "$tmp/nfq-accept" bench/nfq-accept.c -lnetfilter_queue -lmnl
 
 # The rulesets, one file per variant and size, the same for both firewalls.
@@ -174,6 +182,7 @@ udp_in() {
 }
 
 listening() { [ -n "$(ip netns exec "$rx" ss -Hltn "sport = :$1")" ]; }
+udp_bound() { [ -n "$(ip netns exec "$rx" ss -Hlun "sport = :$1")" ]; }
 
 netns_up() {
 	ip netns add "$tx"
@@ -258,6 +267,48 @@ fw_down() {
 	fwpids=
 }
 
+# measure_iperf TEST: measure's iperf3 tests (tcp1, tcp4, udp with
+# UDP_SENDER=iperf3).
+measure_iperf() {
+	bg "$rx" iperf3 -s -1 -p 5201 >/dev/null 2>&1
+	srv=$pid
+	until_ok 50 listening 5201 || die "iperf3 -s did not listen"
+	case $1 in
+	tcp1) args= proto=tcp ;;
+	tcp4) args="-P 4" proto=tcp ;;
+	udp) args="-u -l 64 -b 0" proto=udp ;;
+	esac
+	u0=$(udp_in)
+	timeout $((DURATION + 20)) ip netns exec "$tx" \
+		iperf3 -c "$RX" -p 5201 -t "$DURATION" --connect-timeout 3000 -J $args >"$out" 2>&1 || true
+	u1=$(udp_in)
+	stop "$srv"
+	v=$("$tmp/trafficreport" iperf "$proto" "$out")
+	if [ "$1" = udp ]; then
+		# What iperf3 read is kept as udp-app; the figure is what
+		# passed the firewall.
+		echo "$fw $variant $size udp-app $r $v" >>"$tmp/results"
+		line="$line udp-app=$v"
+		v=$(echo "$u0 $u1 $DURATION" | awk '{ printf "%.0f", ($2 - $1) / $3 }')
+	fi
+}
+
+# measure_flood: measure's udp test with udpflood.
+measure_flood() {
+	bg "$rx" "$tmp/udpflood" -sink "$RX:5203"
+	srv=$pid
+	until_ok 50 udp_bound 5203 || die "udpflood -sink did not bind"
+	u0=$(udp_in)
+	timeout $((DURATION + 20)) ip netns exec "$tx" \
+		"$tmp/udpflood" -send "$RX:5203" -t "$DURATION" >"$out" 2>&1 || true
+	u1=$(udp_in)
+	stop "$srv"
+	# Over the seconds the sender measured itself (it stops at its first
+	# look at the clock past DURATION).
+	secs=$(sed -n 's/.*"seconds":\([0-9.e+]*\).*/\1/p' "$out")
+	v=$(echo "$u0 $u1 ${secs:-0}" | awk '{ printf "%.0f", ($3 > 0 ? ($2 - $1) / $3 : 0) }')
+}
+
 # measure TEST: one measurement of TEST against the receiver; sets v to
 # the figure (0 if it failed, with a line in $tmp/failures). It runs in
 # this shell, not in $(...), so that what it starts is in $pids.
@@ -265,29 +316,10 @@ measure() {
 	out=$tmp/out.json
 	: >"$out"
 	case $1 in
-	tcp1 | tcp4 | udp)
-		bg "$rx" iperf3 -s -1 -p 5201 >/dev/null 2>&1
-		srv=$pid
-		until_ok 50 listening 5201 || die "iperf3 -s did not listen"
-		case $1 in
-		tcp1) args= proto=tcp ;;
-		tcp4) args="-P 4" proto=tcp ;;
-		udp) args="-u -l 64 -b 0" proto=udp ;;
-		esac
-		u0=$(udp_in)
-		timeout $((DURATION + 20)) ip netns exec "$tx" \
-			iperf3 -c "$RX" -p 5201 -t "$DURATION" --connect-timeout 3000 -J $args >"$out" 2>&1 || true
-		u1=$(udp_in)
-		stop "$srv"
-		v=$("$tmp/trafficreport" iperf "$proto" "$out")
-		if [ "$1" = udp ]; then
-			# What iperf3 read is kept as udp-app; the figure is what
-			# passed the firewall.
-			echo "$fw $variant $size udp-app $r $v" >>"$tmp/results"
-			line="$line udp-app=$v"
-			v=$(echo "$u0 $u1 $DURATION" | awk '{ printf "%.0f", ($2 - $1) / $3 }')
-		fi
+	udp)
+		if [ "$UDP_SENDER" = iperf3 ]; then measure_iperf udp; else measure_flood; fi
 		;;
+	tcp1 | tcp4) measure_iperf "$1" ;;
 	conn)
 		timeout $((DURATION + 20)) ip netns exec "$tx" \
 			"$tmp/connrate" -connect "$RX:5202" -t "$DURATION" -w "$CONN_WORKERS" >"$out" 2>&1 || true
@@ -357,6 +389,6 @@ echo
 "$tmp/trafficreport" table -json bench/out/traffic.json -failures "$tmp/failures" -divert-rules "$tmp/nfq-divert" \
 	-date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" -commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
 	-kernel "$(uname -r)" -iptables "$(iptables-legacy --version 2>&1 | head -1)" -load "$load" \
-	-duration "$DURATION" -runs "$RUNS" -queues "$QUEUES" -divert "$NFQ_DIVERT" -workers "$CONN_WORKERS" \
+	-duration "$DURATION" -runs "$RUNS" -queues "$QUEUES" -divert "$NFQ_DIVERT" -udp-sender "$UDP_SENDER" -workers "$CONN_WORKERS" \
 	"$tmp/results"
 echo "wrote bench/out/traffic.json (raw figures: bench/out/traffic.txt)"

@@ -53,6 +53,7 @@ type Stats struct {
 	Lost       atomic.Uint64 // a later hook found no in-flight record
 	NoBufs     atomic.Uint64 // ENOBUFS: the kernel dropped messages we could not read in time
 	VerdictErr atomic.Uint64 // a verdict could not be sent
+	Truncated  atomic.Uint64 // a queue message larger than the receive buffer
 }
 
 // Datapath runs the engine on diverted traffic.
@@ -459,7 +460,7 @@ const loopback = "lo"
 
 // String summarises the counters for gofwd's log.
 func (s *Stats) String() string {
-	return fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors",
+	return fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors, %d truncated",
 		s.Packets.Load(), s.Accepted.Load(), s.Dropped.Load(), s.Rejected.Load(), s.Queued.Load(), s.Modified.Load(),
-		s.Malformed.Load(), s.Lost.Load(), s.NoBufs.Load(), s.VerdictErr.Load())
+		s.Malformed.Load(), s.Lost.Load(), s.NoBufs.Load(), s.VerdictErr.Load(), s.Truncated.Load())
 }

@@ -210,6 +210,7 @@ func table(args []string, out io.Writer) error {
 	fs.IntVar(&s.Knobs.Queues, "queues", 1, "NFQUEUE queues")
 	fs.StringVar(&s.Knobs.NfqDivert, "divert", "", "hooks of the C loop")
 	fs.IntVar(&s.Knobs.ConnWorkers, "workers", 0, "connrate workers")
+	udpSender := fs.String("udp-sender", "udpflood", "the udp test's sender: udpflood or iperf3")
 	failures := fs.String("failures", "", "`FILE` of failed measurements, one a line")
 	divertRules := fs.String("divert-rules", "", "`FILE` holding the C loop's divert")
 	if err := fs.Parse(args); err != nil {
@@ -218,7 +219,14 @@ func table(args []string, out io.Writer) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("table: want one results file")
 	}
-	s.Knobs.UDPSender = "iperf3 -u -l 64 -b 0"
+	switch *udpSender {
+	case "iperf3":
+		s.Knobs.UDPSender = "iperf3 -u -l 64 -b 0"
+	case "udpflood":
+		s.Knobs.UDPSender = "bench/udpflood, 64 datagrams of 64 bytes per sendmmsg"
+	default:
+		return fmt.Errorf("table: -udp-sender %q: want udpflood or iperf3", *udpSender)
+	}
 	s.Units = map[string]string{"tcp1": "bit/s received", "tcp4": "bit/s received",
 		"udp": "datagrams/s past the firewall", "udp-app": "datagrams/s read by iperf3",
 		"conn": "connections/s completed"}
