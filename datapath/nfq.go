@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,7 @@ type nfq struct {
 	bufs [][]byte
 	iovs []unix.Iovec
 	msgs []mmsghdr
+	spin int    // polls before the next blocking read (recvBurst)
 	out  []byte // verdict messages of one burst, sent together
 	// kernel is the address verdicts go to, kept here so that sending
 	// one does not allocate it.
@@ -277,14 +279,44 @@ func (q *nfq) initBurst() {
 // netlink message; reading them one recv at a time cost a system call
 // each, and on a virtual machine a system call is most of what a queued
 // packet costs in user space.
+//
+// Before blocking it polls the socket up to q.spin times (see spinMax).
 func (q *nfq) recvBurst() (int, error) {
+	for range q.spin {
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(q.fd), uintptr(unsafe.Pointer(&q.msgs[0])),
+			uintptr(len(q.msgs)), unix.MSG_DONTWAIT, 0, 0)
+		if e == 0 && n > 0 {
+			q.spin = spinMax
+			return int(n), nil
+		}
+	}
+	q.spin /= 2
+	t0 := time.Now()
 	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(q.fd), uintptr(unsafe.Pointer(&q.msgs[0])),
 		uintptr(len(q.msgs)), unix.MSG_WAITFORONE, 0, 0)
 	if e != 0 {
 		return 0, e
 	}
+	if time.Since(t0) < spinWindow {
+		q.spin = spinMax
+	}
 	return int(n), nil
 }
+
+// spinMax and spinWindow shape recvBurst's polling. A blocked reader costs
+// a sleep and a cross-CPU wake-up per packet, dear on a virtual machine,
+// and in a TCP transfer the next packet (the receiver's ACK, the sender's
+// next segment) follows the verdict within microseconds: polling the
+// socket a few times first took TCP bulk through 10 000 rules from 6.5-6.8
+// to 8.1-8.4 Gbit/s on the benchmark machine. Polling is worth it only
+// while packets come that close together: each poll that finds nothing
+// halves the next polling, and polling is back to spinMax when a poll finds
+// a packet or a blocking read returns within spinWindow. Sparse traffic
+// thus costs no polling at all.
+const (
+	spinMax    = 32
+	spinWindow = 50 * time.Microsecond
+)
 
 // run reads and answers packets until ctx ends: a burst of what is queued
 // (recvBurst), each packet run in order, then the verdicts of them all in
