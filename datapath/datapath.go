@@ -37,6 +37,15 @@ type Config struct {
 	// Reader is the queue reader: "gofw" (nfq.go, the default) or
 	// "go-nfqueue" (queue.go), kept to measure one against the other.
 	Reader string
+	// Copy is "auto" (the default: a packet's first HeaderCopy bytes while
+	// the ruleset needs no more, see SetHeaders) or "full" (always the
+	// whole packet; the only mode of the go-nfqueue reader).
+	Copy string
+	// FullQueue is the queue, read by gofwd with full copy and reached by
+	// no divert rule, to which a packet cut short is handed on when its
+	// headers do not fit in HeaderCopy bytes or its checksum is still to
+	// be verified (0: Queue+Queues). Unused with Copy "full".
+	FullQueue uint16
 	// Logf receives operational messages.
 	Logf func(format string, a ...any)
 }
@@ -54,6 +63,7 @@ type Stats struct {
 	NoBufs     atomic.Uint64 // ENOBUFS: the kernel dropped messages we could not read in time
 	VerdictErr atomic.Uint64 // a verdict could not be sent
 	Truncated  atomic.Uint64 // a queue message larger than the receive buffer
+	Refetched  atomic.Uint64 // a packet cut short handed on to the full-copy queue
 }
 
 // Datapath runs the engine on diverted traffic.
@@ -69,9 +79,12 @@ type Datapath struct {
 	// computed (NFQA_CFG_F_GSO): far fewer, larger packets for bulk TCP.
 	// gofwd turns it on only for rulesets that never rewrite packets
 	// (ruleset.Ruleset.MayRewrite); SetGSO changes it on running queues.
-	GSO  atomic.Bool
-	nfqs []*nfq
-	errc chan error // a reader that stopped
+	GSO atomic.Bool
+	// headers: the queues copy a packet's first HeaderCopy bytes only
+	// (SetHeaders).
+	headers atomic.Bool
+	nfqs    []*nfq
+	errc    chan error // a reader that stopped
 	// MergeOut runs POSTROUTING in the OUTPUT visit; the divert must then
 	// let locally sourced packets by at POSTROUTING (Divert.MergeOut).
 	// gofwd sets both from the ruleset (ruleset.Ruleset.OutputMayReroute).
@@ -88,6 +101,15 @@ func New(cfg Config, eng *ruleset.Engine, links *Links) *Datapath {
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Copy == "" {
+		cfg.Copy = "auto"
+	}
+	if cfg.Reader == "go-nfqueue" {
+		cfg.Copy = "full"
+	}
+	if cfg.FullQueue == 0 {
+		cfg.FullQueue = cfg.Queue + cfg.Queues
 	}
 	// A hand-off to another queue takes effect at the end of a visit
 	// (worker.hook).
@@ -113,11 +135,26 @@ func (d *Datapath) Start(ctx context.Context) error {
 		return fmt.Errorf("raw socket for REJECT answers: %w", err)
 	}
 	d.reject = rj
-	d.errc = make(chan error, d.cfg.Queues)
+	if d.cfg.Copy != "auto" && d.cfg.Copy != "full" {
+		return fmt.Errorf("copy mode %q: want auto or full", d.cfg.Copy)
+	}
+	d.errc = make(chan error, d.cfg.Queues+1)
+	if d.cfg.Copy == "auto" {
+		if d.cfg.FullQueue >= d.cfg.Queue && d.cfg.FullQueue-d.cfg.Queue < d.cfg.Queues {
+			return fmt.Errorf("full-copy queue %d is one of the diverted queues %d-%d; choose another (gofwd --full-queue) or --copy full",
+				d.cfg.FullQueue, d.cfg.Queue, d.cfg.Queue+d.cfg.Queues-1)
+		}
+		q, err := openNFQ(d, d.cfg.FullQueue, true)
+		if err != nil {
+			return fmt.Errorf("%w (the full-copy queue: choose a free one with gofwd --full-queue, or --copy full)", err)
+		}
+		d.nfqs = append(d.nfqs, q)
+		go func() { d.errc <- q.run(ctx) }()
+	}
 	for i := uint16(0); i < d.cfg.Queues; i++ {
 		switch d.cfg.Reader {
 		case "", "gofw":
-			q, err := openNFQ(d, d.cfg.Queue+i)
+			q, err := openNFQ(d, d.cfg.Queue+i, false)
 			if err != nil {
 				return err
 			}
@@ -168,6 +205,41 @@ func (d *Datapath) SetGSO(on bool) {
 	}
 }
 
+// SetHeaders turns header-only copy on or off, on running queues too.
+// gofwd turns it on for rulesets that need no packet past its headers
+// (ruleset.Ruleset.NeedsPayload), before such a ruleset runs, and off
+// before one that does; with Copy "full" it stays off. A packet copied
+// short after it is off is handed on to the full-copy queue, so none is
+// run cut short through a ruleset that reads or rewrites its payload.
+func (d *Datapath) SetHeaders(on bool) {
+	on = on && d.cfg.Copy == "auto"
+	if d.headers.Swap(on) == on {
+		return
+	}
+	for _, q := range d.nfqs {
+		if q.full {
+			continue
+		}
+		if err := q.setCopyRange(d.copyRange(false)); err != nil {
+			d.cfg.Logf("queue %d: setting the copy range: %v", q.num, err)
+		}
+	}
+}
+
+// HeaderCopy is how many bytes of a packet the queues copy in header-only
+// mode: every IPv4 header with options and TCP header with options, and
+// IPv6 headers with extension headers up to 400-odd bytes; a packet whose
+// headers run past it is handed on to the full-copy queue.
+const HeaderCopy = 512
+
+// copyRange is the copy range of a queue.
+func (d *Datapath) copyRange(full bool) uint32 {
+	if full || !d.headers.Load() {
+		return 0xffff
+	}
+	return HeaderCopy
+}
+
 // expireInflight drops the records of packets the kernel never brought
 // back (dropped between hooks) and discards their unconfirmed entries.
 func (d *Datapath) expireInflight() {
@@ -202,6 +274,12 @@ type meta struct {
 	// csumNotReady: the transport checksum is still to be computed
 	// (NFQA_SKB_CSUMNOTREADY, only with GSO).
 	csumNotReady bool
+	// csumNotVerified: nobody verified the transport checksum yet
+	// (NFQA_SKB_CSUM_NOTVERIFIED).
+	csumNotVerified bool
+	// capLen is the packet's whole length when the copy is shorter
+	// (NFQA_CAP_LEN), else 0.
+	capLen int
 }
 
 // verdict is what the worker answers the kernel.
@@ -224,7 +302,25 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	// The engine rewrites in place, in the receive buffer. A packet that
 	// grows (TCPMSS, a helper's rewrite) is copied by the rewrite, never
 	// grown over the next message: the slice's capacity ends with it.
-	r := packet.Decode(data[:len(data):len(data)], p)
+	data = data[:len(data):len(data)]
+	var r packet.Reason
+	if m.capLen > len(data) {
+		// Cut short at the copy range. Run it so only when the ruleset
+		// needs no more of it, its headers are all there, and its
+		// checksum needs no checking (conntrack checks what nobody
+		// verified); else it goes whole through the full-copy queue,
+		// at this same hook, as if it had come there first.
+		ok := d.headers.Load() && !m.csumNotVerified
+		if ok {
+			r, ok = packet.DecodeCapture(data, m.capLen, p)
+		}
+		if !ok {
+			d.Stats.Refetched.Add(1)
+			return verdict{v: target.Queued, queueNum: d.cfg.FullQueue}
+		}
+	} else {
+		r = packet.Decode(data, p)
+	}
 	if r != packet.ReasonNone && r.L3() {
 		d.Stats.Malformed.Add(1)
 		d.Stats.Dropped.Add(1)
@@ -250,6 +346,13 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	out := verdict{v: v, queueNum: p.QueueNum, bypass: p.QueueBypass}
 	if p.Mark != m.mark {
 		out.mark, out.setMark = p.Mark, true
+	}
+	if p.Changed && p.Truncated {
+		// Only a ruleset swapped in while the packet ran could have
+		// rewritten it; sent back cut short, it would be cut on the
+		// wire. Dropped: its sender sends it again, then whole.
+		d.Stats.Dropped.Add(1)
+		return verdict{v: target.Drop}
 	}
 	if p.Changed {
 		p.FinishChecksum()
@@ -460,7 +563,7 @@ const loopback = "lo"
 
 // String summarises the counters for gofwd's log.
 func (s *Stats) String() string {
-	return fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors, %d truncated",
+	return fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors, %d truncated, %d taken whole on the full-copy queue",
 		s.Packets.Load(), s.Accepted.Load(), s.Dropped.Load(), s.Rejected.Load(), s.Queued.Load(), s.Modified.Load(),
-		s.Malformed.Load(), s.Lost.Load(), s.NoBufs.Load(), s.VerdictErr.Load(), s.Truncated.Load())
+		s.Malformed.Load(), s.Lost.Load(), s.NoBufs.Load(), s.VerdictErr.Load(), s.Truncated.Load(), s.Refetched.Load())
 }

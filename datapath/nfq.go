@@ -26,10 +26,11 @@ import (
 // The wire format is nfnetlink_queue's (uapi linux/netfilter/
 // nfnetlink_queue.h), documented beside each constant.
 type nfq struct {
-	d   *Datapath
-	num uint16
-	fd  int
-	buf []byte // receive buffer of configuration answers
+	d    *Datapath
+	num  uint16
+	full bool // the full-copy queue (openNFQ)
+	fd   int
+	buf  []byte // receive buffer of configuration answers
 	// bufs, iovs and msgs: the receive buffers of one burst, one message
 	// each, as recvmmsg(2) fills them; built once, reused.
 	bufs [][]byte
@@ -66,6 +67,7 @@ const (
 	nfqaSkbInfo   = 14 // be32 NFQA_SKB_*
 	nfqaUID       = 16 // be32
 	nfqaGID       = 17 // be32
+	nfqaCapLen    = 13 // be32 the packet's length when the copy is shorter
 
 	nfqaCfgCmd    = 1 // struct nfqnl_msg_config_cmd {u8 command; u8 pad; be16 pf}
 	nfqaCfgParams = 2 // struct nfqnl_msg_config_params {be32 copy_range; u8 copy_mode} (packed)
@@ -81,19 +83,22 @@ const (
 	nfqaCfgFGSO      = 1 << 2
 	nfqaCfgFUIDGID   = 1 << 3
 
-	nfqaSkbCsumNotReady = 1 << 0 // NFQA_SKB_CSUMNOTREADY
+	nfqaSkbCsumNotReady    = 1 << 0 // NFQA_SKB_CSUMNOTREADY
+	nfqaSkbCsumNotVerified = 1 << 2 // NFQA_SKB_CSUM_NOTVERIFIED
 
 	nlmsgHdrLen = 16
 	nfgenHdrLen = 4
 )
 
 // openNFQ binds queue num on a new netlink socket.
-func openNFQ(d *Datapath, num uint16) (*nfq, error) {
+// full: the full-copy queue (Config.FullQueue), which copies whole
+// packets whatever the copy mode.
+func openNFQ(d *Datapath, num uint16, full bool) (*nfq, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
 		return nil, fmt.Errorf("netlink socket: %w", err)
 	}
-	q := &nfq{d: d, num: num, fd: fd, buf: make([]byte, 64<<10), out: make([]byte, 0, 64<<10)}
+	q := &nfq{d: d, num: num, full: full, fd: fd, buf: make([]byte, 64<<10), out: make([]byte, 0, 64<<10)}
 	q.w.d = d
 	q.kernel.Family = unix.AF_NETLINK
 	q.initBurst()
@@ -114,9 +119,7 @@ func openNFQ(d *Datapath, num uint16) (*nfq, error) {
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 
 	flags := d.queueFlags(d.GSO.Load())
-	var params [5]byte
-	binary.BigEndian.PutUint32(params[0:], 0xffff)
-	params[4] = nfqnlCopyPacket
+	params := copyParams(d.copyRange(full))
 	// A queue left bound by a crashed gofwd is taken over: unbind first,
 	// whatever it answers.
 	_ = q.config(attr{nfqaCfgCmd, cfgCmd(nfqnlCfgCmdUnbind)})
@@ -125,7 +128,7 @@ func openNFQ(d *Datapath, num uint16) (*nfq, error) {
 		attrs []attr
 	}{
 		{"bind", []attr{{nfqaCfgCmd, cfgCmd(nfqnlCfgCmdBind)}}},
-		{"copy mode", []attr{{nfqaCfgParams, params[:]}}},
+		{"copy mode", []attr{{nfqaCfgParams, params}}},
 		{"queue length and flags", []attr{{nfqaCfgMaxLen, be32b(d.cfg.QueueLen)}, {nfqaCfgFlags, be32b(flags)}, {nfqaCfgMask, be32b(flagMask)}}},
 	} {
 		if err := q.config(st.attrs...); err != nil {
@@ -160,6 +163,24 @@ func (q *nfq) setFlags(flags uint32) error {
 	b = putAttr(b, nfqaCfgMask, be32b(flagMask))
 	putLen(b, 0)
 	return unix.Sendto(q.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+}
+
+// setCopyRange changes the copy range of a running queue, as setFlags
+// does its flags.
+func (q *nfq) setCopyRange(n uint32) error {
+	b := q.msgStart(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST, 0)
+	b = putAttr(b, nfqaCfgParams, copyParams(n))
+	putLen(b, 0)
+	return unix.Sendto(q.fd, b, 0, &q.kernel)
+}
+
+// copyParams is a struct nfqnl_msg_config_params: copy the packet, its
+// first n bytes.
+func copyParams(n uint32) []byte {
+	b := make([]byte, 5)
+	binary.BigEndian.PutUint32(b, n)
+	b[4] = nfqnlCopyPacket
+	return b
 }
 
 // attr is one netlink attribute of a configuration message.
@@ -474,7 +495,13 @@ func parsePacketMsg(attrs []byte) (id uint32, m meta, payload []byte, ok bool) {
 			}
 		case nfqaSkbInfo:
 			if len(a) >= 4 {
-				m.csumNotReady = binary.BigEndian.Uint32(a)&nfqaSkbCsumNotReady != 0
+				f := binary.BigEndian.Uint32(a)
+				m.csumNotReady = f&nfqaSkbCsumNotReady != 0
+				m.csumNotVerified = f&nfqaSkbCsumNotVerified != 0
+			}
+		case nfqaCapLen:
+			if len(a) >= 4 {
+				m.capLen = int(min(binary.BigEndian.Uint32(a), 1<<30))
 			}
 		}
 		attrs = attrs[min(align4(al), len(attrs)):]

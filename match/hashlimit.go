@@ -1011,7 +1011,7 @@ func (h *Hashlimit) Match(p *packet.Packet) bool {
 		s.unlink(e)
 		s.push(e)
 	}
-	ok = h.pass(e, len(p.Data))
+	ok = h.pass(e, p.WireLen())
 	s.mu.Unlock()
 	return ok
 }

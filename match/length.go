@@ -71,11 +71,11 @@ func (l *Length) Print(b *strings.Builder, numeric bool) {
 // Match implements Matcher as xt_length.c length_mt and length_mt6: the
 // datagram's length (IPv4 tot_len; for IPv6 the payload length plus the
 // 40-byte header, which the kernel adds in 16 bits, so a jumbo-sized sum
-// wraps) within [Min, Max], negated by Inv. Decode trims Data to that
-// length, so it is len(Data).
+// wraps) within [Min, Max], negated by Inv: the packet's WireLen (Decode
+// trims Data to that length; a truncated capture keeps it in TotalLen).
 //
 // Called for every packet; must not allocate.
 func (l *Length) Match(p *packet.Packet) bool {
-	n := uint16(len(p.Data))
+	n := uint16(p.WireLen())
 	return (n >= l.Min && n <= l.Max) != l.Inv
 }

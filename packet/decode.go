@@ -148,10 +148,98 @@ func Decode(data []byte, p *Packet) Reason {
 	return p.fail(ReasonVersion)
 }
 
+// DecodeCapture decodes a packet the kernel handed over cut short at the
+// queue's copy range: data is its first bytes and wireLen its whole length
+// (NFQA_CAP_LEN). A capture that holds the whole packet is decoded by
+// Decode. A shorter one is decoded with p.Truncated set, its length checks
+// made against wireLen and every length (TotalLen, WireLen) the packet's
+// own; p.Data and Payload then end where the capture does.
+//
+// ok is false, and nothing decoded, when the capture does not hold every
+// header gofw reads: the network header with its options or extension
+// headers, then a TCP header with its options or a UDP header (other
+// transport protocols, ICMP errors with their quoted packets among them,
+// are taken whole). The caller must then look at the packet whole.
+//
+// Called for every packet; must not allocate or panic.
+func DecodeCapture(data []byte, wireLen int, p *Packet) (r Reason, ok bool) {
+	if wireLen <= len(data) {
+		return Decode(data, p), true
+	}
+	p.reset(data)
+	if !headersCaptured(data) {
+		return ReasonNone, false
+	}
+	p.wire = wireLen
+	p.Truncated = true
+	if data[0]>>4 == 4 {
+		return p.decodeIPv4(data), true
+	}
+	return p.decodeIPv6(data), true
+}
+
+// headersCaptured reports whether data, the start of an IPv4 or IPv6
+// packet, holds its headers as DecodeCapture requires.
+func headersCaptured(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	var off int
+	var proto uint8
+	switch data[0] >> 4 {
+	case 4:
+		if len(data) < 20 {
+			return false
+		}
+		off = int(data[0]&0x0f) * 4
+		if off < 20 || off > len(data) {
+			return false
+		}
+		if be16(data[6:])&0x1fff != 0 {
+			return true // a non-first fragment: no transport header
+		}
+		proto = data[9]
+	case 6:
+		if len(data) < 40 {
+			return false
+		}
+		var frag int
+		var ok bool
+		off, proto, frag, ok = skipExtHdrs(data, 40, data[6])
+		if !ok {
+			return false
+		}
+		if frag >= 0 && frag&^7 != 0 || proto == ipv6NoNext {
+			return true
+		}
+	default:
+		return false
+	}
+	switch proto {
+	case ProtoTCP:
+		return off+13 <= len(data) && off+int(data[off+12]>>4)*4 <= len(data)
+	case ProtoUDP:
+		return off+8 <= len(data)
+	}
+	return false
+}
+
+// WireLen is the packet's length: what the IP header says, Data's length
+// unless the capture was cut short (Truncated). Counters, the length match
+// and conntrack's sequence tracking count with it.
+func (p *Packet) WireLen() int {
+	if p.Truncated {
+		return p.TotalLen
+	}
+	return len(p.Data)
+}
+
 // reset clears the header fields and per-packet verdict flags, leaving the
 // metadata (hook, interfaces, mark, owner) the datapath set.
 func (p *Packet) reset(data []byte) {
 	p.Data = data
+	p.wire = len(data)
+	p.Truncated = false
 	p.Family = 0
 	p.HdrLen = 0
 	p.TotalLen = 0
@@ -216,10 +304,10 @@ func (p *Packet) decodeIPv4(data []byte) Reason {
 		return p.fail(ReasonHdrLen)
 	}
 	tot := int(be16(data[2:]))
-	if tot > len(data) || tot < ihl {
+	if tot > p.wire || tot < ihl {
 		return p.fail(ReasonTotalLen)
 	}
-	data = data[:tot]
+	data = data[:min(tot, len(data))]
 	p.Data = data
 	p.HdrLen = ihl
 	p.TotalLen = tot
@@ -247,7 +335,9 @@ func (p *Packet) decodeIPv4(data []byte) Reason {
 // than the fragment is not an error there.
 func (p *Packet) decodeL4(off int) Reason {
 	d := p.Data
-	n := len(d) - off
+	// What the transport part measures on the wire; the header checks
+	// below read no further than a capture DecodeCapture accepted holds.
+	n := p.TotalLen - off
 	p.L4Off = off
 	switch p.Proto {
 	case ProtoTCP:

@@ -38,10 +38,10 @@ func (p *Packet) decodeIPv6(data []byte) Reason {
 		// Linux accepts it only with GSO. gofw leaves it undecoded.
 		return p.fail(ReasonIPv6Jumbo)
 	}
-	if 40+plen > len(data) {
+	if 40+plen > p.wire {
 		return p.fail(ReasonPayloadLen)
 	}
-	data = data[:40+plen]
+	data = data[:min(40+plen, len(data))]
 	p.Data = data
 	p.TotalLen = 40 + plen
 	p.TOS = byte(be16(data[0:]) >> 4)

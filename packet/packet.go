@@ -121,14 +121,18 @@ type Packet struct {
 	// family-neutral, so a new family needs a new decoder only.
 	Family   uint8 // 4 or 6; 0 when there is no IP header at all
 	HdrLen   int   // network header length including options (IPv6: and extension headers)
-	TotalLen int   // as the header says; Data is trimmed to it
-	Src, Dst netip.Addr
-	Proto    uint8  // transport protocol (IPv6: after extension headers, as ipv6_find_hdr)
-	TTL      uint8  // IPv6: hop limit
-	TOS      uint8  // IPv6: traffic class
-	FragOff  uint16 // fragment offset in 8-byte units (IPv6: from the fragment header)
-	MoreFrag bool
-	IPID     uint16 // IPv4 only
+	TotalLen int   // as the header says; Data is trimmed to it (and shorter if Truncated)
+	// Truncated: Data is the start of the packet only, as the queue's copy
+	// range cut it (DecodeCapture); its length is TotalLen (WireLen).
+	Truncated bool
+	wire      int // the packet's length as handed to the decoder
+	Src, Dst  netip.Addr
+	Proto     uint8  // transport protocol (IPv6: after extension headers, as ipv6_find_hdr)
+	TTL       uint8  // IPv6: hop limit
+	TOS       uint8  // IPv6: traffic class
+	FragOff   uint16 // fragment offset in 8-byte units (IPv6: from the fragment header)
+	MoreFrag  bool
+	IPID      uint16 // IPv4 only
 
 	// Transport layer. Ports are valid when HasPorts; a non-first fragment has
 	// no transport header at all. Offsets are -1 or within Data.

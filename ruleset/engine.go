@@ -359,7 +359,7 @@ func (c *cchain) walk(p *packet.Packet, tr *Trace) target.Verdict {
 		if !ok {
 			continue
 		}
-		cr.counters.Add(len(p.Data))
+		cr.counters.Add(p.WireLen())
 		var v target.Verdict
 		switch cr.kind {
 		case KindNone:
@@ -407,7 +407,7 @@ func (c *cchain) fallOff(p *packet.Packet, tr *Trace) target.Verdict {
 	if !c.builtin {
 		return target.Continue
 	}
-	c.pc.Add(len(p.Data))
+	c.pc.Add(p.WireLen())
 	tr.add(p.Hook, c, 0, nil, c.policy)
 	return c.policy
 }
@@ -598,6 +598,42 @@ func (rs *Ruleset) MayRewrite() bool {
 				}
 				if r.Kind == KindExt && (r.TargetInfo.Name == "TCPMSS" || r.TargetInfo.Name == "CHECKSUM") {
 					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// NeedsPayload reports whether running rs can need a packet's bytes past
+// its headers: whatever MayRewrite reports (a rewritten packet goes back
+// whole), a string match, a conntrack helper (-j CT --helper: it reads and
+// may rewrite the payload), NFLOG (it hands the packet on), and REJECT
+// (its ICMP answers quote the packet; a TCP reset needs the packet's
+// checksum verified). When it cannot, the datapath asks the kernel for the
+// headers only (a packet's first datapath.HeaderCopy bytes).
+func (rs *Ruleset) NeedsPayload() bool {
+	if rs.MayRewrite() {
+		return true
+	}
+	for _, t := range rs.Tables() {
+		for _, c := range t.Chains() {
+			for _, r := range c.Rules {
+				for _, m := range r.Matches {
+					if m.Info.Name == "string" {
+						return true
+					}
+				}
+				if r.Kind != KindExt {
+					continue
+				}
+				switch r.TargetInfo.Name {
+				case "REJECT", "NFLOG":
+					return true
+				case "CT":
+					if ct, ok := r.Target.(*target.CT); ok && ct.Helper != "" {
+						return true
+					}
 				}
 			}
 		}

@@ -31,6 +31,13 @@ func (e *Engine) helpConfirm(p *packet.Packet, tr *Trace) target.Verdict {
 	if name == "" && !adjust {
 		return e.confirm(p)
 	}
+	if p.Truncated {
+		// The datapath copies headers only while no rule assigns a
+		// helper (Ruleset.NeedsPayload); an entry that got one under an
+		// earlier ruleset keeps it, as in the kernel, but its helper
+		// cannot read a command that is not there.
+		return e.confirm(p)
+	}
 	if p.FragOff != 0 || p.MoreFrag {
 		// The kernel's helpers see reassembled datagrams; gofw sees
 		// fragments one by one and leaves them alone rather than

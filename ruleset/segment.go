@@ -13,7 +13,7 @@ import (
 //
 // Called for every packet at its first hook; must not allocate.
 func makeSegment(p *packet.Packet, seg *conntrack.Segment, checksum bool) {
-	*seg = conntrack.Segment{Zone: p.Zone, Len: uint32(len(p.Data))}
+	*seg = conntrack.Segment{Zone: p.Zone, Len: uint32(p.WireLen())}
 	if p.Malformed && p.Reason.L3() || p.Family == 0 {
 		seg.Malformed = true
 		return
@@ -49,8 +49,10 @@ func makeSegment(p *packet.Packet, seg *conntrack.Segment, checksum bool) {
 		seg.Tuple = conntrack.MakeTuple(p.Src, p.Dst, p.Proto, sp, dp)
 	}
 	// A checksum not computed yet (GSO, CHECKSUM_PARTIAL) is not checked:
-	// the kernel's nf_ip_checksum trusts such packets too.
-	if checksum && !seg.Malformed && !p.CsumNotReady && !p.ChecksumOK() {
+	// the kernel's nf_ip_checksum trusts such packets too. Nor is a
+	// truncated capture's: the datapath takes one only when the kernel or
+	// the NIC verified its checksum already (no NFQA_SKB_CSUM_NOTVERIFIED).
+	if checksum && !seg.Malformed && !p.CsumNotReady && !p.Truncated && !p.ChecksumOK() {
 		seg.BadChecksum = true
 	}
 	if p.Proto == packet.ProtoTCP && p.TCPHdrLen >= 20 {
@@ -58,7 +60,7 @@ func makeSegment(p *packet.Packet, seg *conntrack.Segment, checksum bool) {
 		seg.Seq, seg.Ack = p.Seq, p.Ack
 		seg.Window = p.Window
 		seg.HdrLen = uint8(p.TCPHdrLen)
-		seg.PayloadLen = uint32(len(p.Data) - p.L4Off - p.TCPHdrLen)
+		seg.PayloadLen = uint32(p.WireLen() - p.L4Off - p.TCPHdrLen)
 		if p.TCPHdrLen > 20 {
 			seg.WScale, seg.HasWScale = p.TCPWScale()
 			seg.SACKPerm = p.TCPSACKPerm()

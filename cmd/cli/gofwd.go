@@ -36,6 +36,8 @@ func Gofwd() int {
 			&cli.UintFlag{Name: "queue-num", Value: 0, Usage: "first NFQUEUE number gofwd uses"},
 			&cli.UintFlag{Name: "queues", Value: 1, Usage: "number of NFQUEUE queues (one reader each)"},
 			&cli.StringFlag{Name: "queue-reader", Value: "gofw", Usage: "NFQUEUE reader: gofw (batched, allocation-free) or go-nfqueue"},
+			&cli.StringFlag{Name: "copy", Value: "auto", Usage: "what the kernel copies of a queued packet: auto (its headers only while the ruleset needs no more) or full"},
+			&cli.UintFlag{Name: "full-queue", Usage: "NFQUEUE number of the full-copy queue, for packets whose headers need more than the header copy (default: queue-num + queues)"},
 		}, ConntrackFlags()...),
 		Action: runDaemon,
 	}
@@ -98,7 +100,14 @@ func runDaemon(c *cli.Context) error {
 	// onLoad runs after a ruleset is compiled and before it is published:
 	// the divert follows what the ruleset needs (datapath.Datapath.visit).
 	var onLoad func(*ruleset.Ruleset)
+	// beforeLoad runs before a compiled ruleset replaces the running one:
+	// what the new ruleset needs of the datapath must be there when its
+	// first packet runs.
+	var beforeLoad func(*ruleset.Ruleset)
 	live.Compile = func(rs *ruleset.Ruleset) error {
+		if beforeLoad != nil {
+			beforeLoad(rs)
+		}
 		if err := eng.Load(rs); err != nil {
 			return err
 		}
@@ -122,15 +131,36 @@ func runDaemon(c *cli.Context) error {
 			return fmt.Errorf("watching interfaces: %v", err)
 		}
 		q, n := uint16(c.Uint("queue-num")), uint16(c.Uint("queues"))
-		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Reader: c.String("queue-reader"), Logf: logger.Printf}, eng, links)
+		fq := c.Uint("full-queue")
+		if !c.IsSet("full-queue") {
+			fq = uint(q) + uint(n)
+		}
+		if fq > 65535 {
+			return fmt.Errorf("--full-queue %d: want a queue number within 0-65535", fq)
+		}
+		if cp := c.String("copy"); cp != "auto" && cp != "full" {
+			return fmt.Errorf("--copy %q: want auto or full", cp)
+		}
+		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Reader: c.String("queue-reader"),
+			Copy: c.String("copy"), FullQueue: uint16(fq), Logf: logger.Printf}, eng, links)
 		merge := !rs.OutputMayReroute()
 		dp.MergeOut.Store(merge)
 		dp.GSO.Store(!rs.MayRewrite())
+		dp.SetHeaders(!rs.NeedsPayload())
+		beforeLoad = func(rs *ruleset.Ruleset) {
+			// Header-only copy off before a ruleset that reads or
+			// rewrites payloads runs; on only after one that does not
+			// (onLoad). A packet copied short meanwhile is taken whole.
+			if rs.NeedsPayload() {
+				dp.SetHeaders(false)
+			}
+		}
 		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Run: datapath.ExecRunner}
 		onLoad = func(rs *ruleset.Ruleset) {
 			// A ruleset that rewrites packets must see every packet's
 			// checksum complete: GSO off before it runs.
 			dp.SetGSO(!rs.MayRewrite())
+			dp.SetHeaders(!rs.NeedsPayload())
 			merge := !rs.OutputMayReroute()
 			if merge == dp.MergeOut.Load() {
 				return
