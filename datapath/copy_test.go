@@ -3,13 +3,9 @@ package datapath
 import (
 	"encoding/binary"
 	"net/netip"
-	"strings"
 	"testing"
 
-	"github.com/gofw/gofw/conntrack"
-	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
-	"github.com/gofw/gofw/ruleset"
 	"github.com/gofw/gofw/target"
 )
 
@@ -38,26 +34,13 @@ func capMsg(hook packet.Hook, in uint32, pkt []byte, cut int, skbInfo uint32) []
 // (copy mode back to full, headers past the cut, a checksum nobody
 // verified) is handed on whole to the full-copy queue, untouched.
 func TestHandleTruncated(t *testing.T) {
-	var out strings.Builder
-	rs, err := ruleset.Restore(ruleset.New(), strings.NewReader("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
+	d, rs := testDatapath(t, Config{Queue: 3}, "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
 		"-A INPUT -p tcp -m length --length 1400 -j ACCEPT\n"+
 		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"+
-		"-A OUTPUT -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n"), ruleset.RestoreOptions{}, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
+		"-A OUTPUT -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n")
 	if rs.NeedsPayload() {
 		t.Fatal("a filter ruleset of header matches needs payloads")
 	}
-	host := match.NewHost([]match.Iface{{Name: "eth0", Index: 2, Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.0.1/24")}}})
-	eng := ruleset.NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: host})
-	if err := eng.Load(rs); err != nil {
-		t.Fatal(err)
-	}
-	links := &Links{Host: host}
-	names := map[uint32]string{2: "eth0"}
-	links.names.Store(&names)
-	d := New(Config{Queue: 3}, eng, links)
 	d.SetHeaders(true)
 	w := &worker{d: d}
 	run := func(msg []byte) verdict {

@@ -5,13 +5,9 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/gofw/gofw/conntrack"
-	"github.com/gofw/gofw/match"
 	"github.com/gofw/gofw/packet"
-	"github.com/gofw/gofw/ruleset"
 )
 
 // nlPacketMsg wraps the attributes of an NFQNL_MSG_PACKET (nfqMsg) in its
@@ -37,21 +33,8 @@ func nlPacketMsg(attrs []byte) []byte {
 // changes (a verdict of its own); the want lists the messages, b for a
 // batch up to the id and v for a single verdict.
 func TestBurstVerdictOrder(t *testing.T) {
-	var out strings.Builder
-	rs, err := ruleset.Restore(ruleset.New(), strings.NewReader("*mangle\n:PREROUTING ACCEPT [0:0]\n"+
-		"-A PREROUTING -p udp -m udp --dport 9 -j MARK --set-mark 0x1\nCOMMIT\n"), ruleset.RestoreOptions{}, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := match.NewHost([]match.Iface{{Name: "eth0", Index: 2, Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.0.1/24")}}})
-	eng := ruleset.NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: host})
-	if err := eng.Load(rs); err != nil {
-		t.Fatal(err)
-	}
-	links := &Links{Host: host}
-	names := map[uint32]string{2: "eth0"}
-	links.names.Store(&names)
-	d := New(Config{}, eng, links)
+	d, _ := testDatapath(t, Config{}, "*mangle\n:PREROUTING ACCEPT [0:0]\n"+
+		"-A PREROUTING -p udp -m udp --dport 9 -j MARK --set-mark 0x1\nCOMMIT\n")
 	cli := netip.MustParseAddrPort("198.18.0.9:40000")
 	pkt := map[byte][]byte{
 		'p': packet.BuildUDP(cli, netip.MustParseAddrPort("198.18.0.1:8"), []byte("plain")),

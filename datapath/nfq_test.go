@@ -64,21 +64,8 @@ func FuzzParsePacketMsg(f *testing.F) {
 // running a packet of an established flow through its visit allocates
 // nothing.
 func TestHandleNoAlloc(t *testing.T) {
-	var out strings.Builder
-	rs, err := ruleset.Restore(ruleset.New(), strings.NewReader("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
-		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"), ruleset.RestoreOptions{}, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := match.NewHost([]match.Iface{{Name: "eth0", Index: 2, Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.0.1/24")}}})
-	eng := ruleset.NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: host})
-	if err := eng.Load(rs); err != nil {
-		t.Fatal(err)
-	}
-	links := &Links{Host: host}
-	names := map[uint32]string{2: "eth0"}
-	links.names.Store(&names)
-	d := New(Config{}, eng, links)
+	d, _ := testDatapath(t, Config{}, "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
+		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n")
 	w := &worker{d: d}
 	cli, srv := netip.MustParseAddrPort("198.18.0.9:40000"), netip.MustParseAddrPort("198.18.0.1:22")
 	run := func(hook packet.Hook, in uint32, b []byte) verdict {
@@ -109,21 +96,9 @@ func TestHandleNoAlloc(t *testing.T) {
 // BenchmarkHandle: one queue message of an established UDP flow, parsed and
 // run through its PREROUTING+INPUT visit, as the reader does per packet.
 func BenchmarkHandle(b *testing.B) {
-	var out strings.Builder
-	rs, err := ruleset.Restore(ruleset.New(), strings.NewReader("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
-		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p udp -m udp --dport 5201 -j ACCEPT\nCOMMIT\n"), ruleset.RestoreOptions{}, &out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	host := match.NewHost([]match.Iface{{Name: "eth0", Index: 2, Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.0.1/24")}}})
-	eng := ruleset.NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: host})
-	if err := eng.Load(rs); err != nil {
-		b.Fatal(err)
-	}
-	links := &Links{Host: host}
-	names := map[uint32]string{2: "eth0"}
-	links.names.Store(&names)
-	w := &worker{d: New(Config{}, eng, links)}
+	d, _ := testDatapath(b, Config{}, "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"+
+		"-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p udp -m udp --dport 5201 -j ACCEPT\nCOMMIT\n")
+	w := &worker{d: d}
 	msg := nfqMsg(3, packet.Prerouting, 2, 0, packet.BuildUDP(netip.MustParseAddrPort("198.18.0.9:40000"), netip.MustParseAddrPort("198.18.0.1:5201"), make([]byte, 36)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -237,4 +212,24 @@ func TestRecvBurst(t *testing.T) {
 	}); a != 0 {
 		t.Errorf("recvBurst allocates %.0f times", a)
 	}
+}
+
+// testDatapath is a datapath on rules (an iptables-restore input) with one
+// interface, eth0 (index 2, 198.18.0.1/24), and no queue bound.
+func testDatapath(tb testing.TB, cfg Config, rules string) (*Datapath, *ruleset.Ruleset) {
+	tb.Helper()
+	var out strings.Builder
+	rs, err := ruleset.Restore(ruleset.New(), strings.NewReader(rules), ruleset.RestoreOptions{}, &out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	host := match.NewHost([]match.Iface{{Name: "eth0", Index: 2, Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("198.18.0.1/24")}}})
+	eng := ruleset.NewEngine(conntrack.NewTable(conntrack.Config{}), &match.Env{Host: host})
+	if err := eng.Load(rs); err != nil {
+		tb.Fatal(err)
+	}
+	links := &Links{Host: host}
+	names := map[uint32]string{2: "eth0"}
+	links.names.Store(&names)
+	return New(cfg, eng, links), rs
 }
