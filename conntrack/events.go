@@ -68,16 +68,10 @@ type Event struct {
 // DESTROY events, which wait on the dying list and are retried by GCStep,
 // as the kernel's event redelivery does.
 type Subscription struct {
-	// C delivers the events. It is closed by Close.
-	C <-chan Event
-
-	ch     chan Event
+	sink[Event]
 	mask   EventType
 	filter *Filter
 	t      *Table
-	mu     sync.Mutex
-	closed bool
-	lost   atomic.Uint64
 }
 
 type subscribers struct {
@@ -92,62 +86,19 @@ func (t *Table) Subscribe(buf int, mask EventType, f *Filter) *Subscription {
 	if mask == 0 {
 		mask = EventAll
 	}
-	ch := make(chan Event, max(buf, 1))
-	s := &Subscription{C: ch, ch: ch, mask: mask, t: t}
+	s := &Subscription{sink: newSink[Event](buf), mask: mask, t: t}
 	if f != nil {
 		fc := *f
 		s.filter = &fc
 	}
-	t.subs.mu.Lock()
-	var l []*Subscription
-	if p := t.subs.list.Load(); p != nil {
-		l = append(l, *p...)
-	}
-	l = append(l, s)
-	t.subs.list.Store(&l)
-	t.subs.mu.Unlock()
+	addSub(&t.subs.mu, &t.subs.list, s)
 	return s
 }
 
 // Close ends the subscription and closes C.
 func (s *Subscription) Close() {
-	t := s.t
-	t.subs.mu.Lock()
-	if p := t.subs.list.Load(); p != nil {
-		var l []*Subscription
-		for _, x := range *p {
-			if x != s {
-				l = append(l, x)
-			}
-		}
-		t.subs.list.Store(&l)
-	}
-	t.subs.mu.Unlock()
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.ch)
-	}
-	s.mu.Unlock()
-}
-
-// Lost returns how many events could not be delivered because C was full.
-func (s *Subscription) Lost() uint64 { return s.lost.Load() }
-
-// send delivers ev without blocking; false when the buffer is full. A
-// closed subscription swallows everything.
-func (s *Subscription) send(ev *Event) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return true
-	}
-	select {
-	case s.ch <- *ev:
-		return true
-	default:
-		return false
-	}
+	removeSub(&s.t.subs.mu, &s.t.subs.list, s)
+	s.close()
 }
 
 func (s *Subscription) wants(ev *Event) bool {

@@ -477,56 +477,23 @@ func AppendExpectEvent(b []byte, ev *ExpectEvent) []byte {
 // ExpectSubscription receives expectation events on C, with the same
 // never-blocking rule as Subscription (a full buffer loses the event).
 type ExpectSubscription struct {
-	// C delivers the events. It is closed by Close.
-	C <-chan ExpectEvent
-
-	ch     chan ExpectEvent
-	t      *Table
-	mu     sync.Mutex
-	closed bool
-	lost   atomic.Uint64
+	sink[ExpectEvent]
+	t *Table
 }
 
 // SubscribeExpect starts an expectation event subscription with a buffer
 // of buf events.
 func (t *Table) SubscribeExpect(buf int) *ExpectSubscription {
-	ch := make(chan ExpectEvent, max(buf, 1))
-	s := &ExpectSubscription{C: ch, ch: ch, t: t}
-	t.subs.mu.Lock()
-	var l []*ExpectSubscription
-	if p := t.subs.expect.Load(); p != nil {
-		l = append(l, *p...)
-	}
-	l = append(l, s)
-	t.subs.expect.Store(&l)
-	t.subs.mu.Unlock()
+	s := &ExpectSubscription{sink: newSink[ExpectEvent](buf), t: t}
+	addSub(&t.subs.mu, &t.subs.expect, s)
 	return s
 }
 
 // Close ends the subscription and closes C.
 func (s *ExpectSubscription) Close() {
-	t := s.t
-	t.subs.mu.Lock()
-	if p := t.subs.expect.Load(); p != nil {
-		var l []*ExpectSubscription
-		for _, x := range *p {
-			if x != s {
-				l = append(l, x)
-			}
-		}
-		t.subs.expect.Store(&l)
-	}
-	t.subs.mu.Unlock()
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.ch)
-	}
-	s.mu.Unlock()
+	removeSub(&s.t.subs.mu, &s.t.subs.expect, s)
+	s.close()
 }
-
-// Lost returns how many events could not be delivered because C was full.
-func (s *ExpectSubscription) Lost() uint64 { return s.lost.Load() }
 
 func (t *Table) hasExpectSubscribers() bool {
 	p := t.subs.expect.Load()
@@ -539,14 +506,8 @@ func (t *Table) publishExpect(ev *ExpectEvent) {
 		return
 	}
 	for _, s := range *p {
-		s.mu.Lock()
-		if !s.closed {
-			select {
-			case s.ch <- *ev:
-			default:
-				s.lost.Add(1)
-			}
+		if !s.send(ev) {
+			s.lost.Add(1)
 		}
-		s.mu.Unlock()
 	}
 }
