@@ -158,20 +158,23 @@ func (d *Datapath) queueFlags(gso bool) uint32 {
 // socket's receive side, so no acknowledgement is asked for; a refusal
 // would come back as an error message the reader skips.
 func (q *nfq) setFlags(flags uint32) error {
+	return q.configNoAck(attr{nfqaCfgFlags, be32b(flags)}, attr{nfqaCfgMask, be32b(flagMask)})
+}
+
+// configNoAck sends one NFQNL_MSG_CONFIG with attrs to a running queue.
+func (q *nfq) configNoAck(attrs ...attr) error {
 	b := q.msgStart(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST, 0)
-	b = putAttr(b, nfqaCfgFlags, be32b(flags))
-	b = putAttr(b, nfqaCfgMask, be32b(flagMask))
+	for _, a := range attrs {
+		b = putAttr(b, a.typ, a.data)
+	}
 	putLen(b, 0)
-	return unix.Sendto(q.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+	return unix.Sendto(q.fd, b, 0, &q.kernel)
 }
 
 // setCopyRange changes the copy range of a running queue, as setFlags
 // does its flags.
 func (q *nfq) setCopyRange(n uint32) error {
-	b := q.msgStart(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST, 0)
-	b = putAttr(b, nfqaCfgParams, copyParams(n))
-	putLen(b, 0)
-	return unix.Sendto(q.fd, b, 0, &q.kernel)
+	return q.configNoAck(attr{nfqaCfgParams, copyParams(n)})
 }
 
 // copyParams is a struct nfqnl_msg_config_params: copy the packet, its
@@ -205,7 +208,7 @@ func (q *nfq) config(attrs ...attr) error {
 		b = putAttr(b, a.typ, a.data)
 	}
 	putLen(b, 0)
-	if err := unix.Sendto(q.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	if err := unix.Sendto(q.fd, b, 0, &q.kernel); err != nil {
 		return err
 	}
 	for {
