@@ -3,6 +3,7 @@ package datapath
 import (
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/gofw/gofw/packet"
@@ -91,5 +92,32 @@ func TestHandleTruncated(t *testing.T) {
 	in, _ := filter.Chain("INPUT")
 	if pk, by := in.Rules[0].Counters.Packets.Load(), in.Rules[0].Counters.Bytes.Load(); pk != 1 || by != uint64(len(data)) {
 		t.Errorf("length rule counted %d packets, %d bytes; want 1, %d", pk, by, len(data))
+	}
+}
+
+// TestCheckQueues: NFQUEUE rules may hand packets to any queue but the ones
+// gofwd reads itself: its diverted queues and, with header copy, its
+// full-copy queue.
+func TestCheckQueues(t *testing.T) {
+	d, _ := testDatapath(t, Config{Queue: 4, Queues: 2}, "*filter\nCOMMIT\n") // reads 4, 5 and 6 (full copy)
+	for _, r := range []struct {
+		ranges [][2]uint16
+		bad    string
+	}{
+		{nil, ""},
+		{[][2]uint16{{0, 3}, {7, 9}}, ""},
+		{[][2]uint16{{5, 5}}, "queue 5: gofwd reads queues 4-5"},
+		{[][2]uint16{{0, 4}}, "queue 0:4: gofwd reads queues 4-5"},
+		{[][2]uint16{{6, 6}}, "queue 6 is gofwd's full-copy queue"},
+		{[][2]uint16{{6, 9}}, "queue 6 is gofwd's full-copy queue"},
+	} {
+		err := d.CheckQueues(r.ranges)
+		if (err == nil) != (r.bad == "") || err != nil && !strings.Contains(err.Error(), r.bad) {
+			t.Errorf("%v: %v, want %q", r.ranges, err, r.bad)
+		}
+	}
+	full, _ := testDatapath(t, Config{Queue: 4, Queues: 2, Copy: "full"}, "*filter\nCOMMIT\n")
+	if err := full.CheckQueues([][2]uint16{{6, 6}}); err != nil {
+		t.Errorf("--copy full reads no full-copy queue, yet: %v", err)
 	}
 }

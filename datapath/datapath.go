@@ -226,6 +226,33 @@ func (d *Datapath) SetHeaders(on bool) {
 	}
 }
 
+// CheckQueues refuses NFQUEUE rules that hand packets to a queue gofwd
+// reads itself, given as the ranges Ruleset.QueueRanges lists: a packet
+// handed to a diverted queue would run through gofw again as if it had
+// just arrived, one handed to the full-copy queue likewise.
+func (d *Datapath) CheckQueues(ranges [][2]uint16) error {
+	first, last := uint32(d.cfg.Queue), uint32(d.cfg.Queue)+uint32(d.cfg.Queues)-1
+	for _, r := range ranges {
+		lo, hi := uint32(r[0]), uint32(r[1])
+		if lo <= last && first <= hi {
+			return fmt.Errorf("-j NFQUEUE to queue %s: gofwd reads queues %d-%d itself (gofwd --queue-num, --queues); "+
+				"hand packets to another program's queue, or move gofwd's", queueRange(r), first, last)
+		}
+		if fq := uint32(d.cfg.FullQueue); d.cfg.Copy == "auto" && lo <= fq && fq <= hi {
+			return fmt.Errorf("-j NFQUEUE to queue %s: queue %d is gofwd's full-copy queue (gofwd --full-queue); "+
+				"hand packets to another queue, or move the full-copy queue with gofwd --full-queue N", queueRange(r), fq)
+		}
+	}
+	return nil
+}
+
+func queueRange(r [2]uint16) string {
+	if r[0] == r[1] {
+		return fmt.Sprint(r[0])
+	}
+	return fmt.Sprintf("%d:%d", r[0], r[1])
+}
+
 // HeaderCopy is how many bytes of a packet the queues copy in header-only
 // mode: every IPv4 header with options and TCP header with options, and
 // IPv6 headers with extension headers up to 400-odd bytes; a packet whose

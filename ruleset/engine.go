@@ -641,6 +641,22 @@ func (rs *Ruleset) NeedsPayload() bool {
 	return false
 }
 
+// QueueRanges lists the queues rs's NFQUEUE rules hand packets to, each as
+// its first and last number.
+func (rs *Ruleset) QueueRanges() [][2]uint16 {
+	var qs [][2]uint16
+	for _, t := range rs.Tables() {
+		for _, c := range t.Chains() {
+			for _, r := range c.Rules {
+				if q, ok := r.Target.(*target.NFQueue); ok && r.Kind == KindExt {
+					qs = append(qs, [2]uint16{q.Num, q.Num + max(q.Total, 1) - 1})
+				}
+			}
+		}
+	}
+	return qs
+}
+
 // OutputMayReroute reports whether rs can change, on a locally generated
 // packet's way through OUTPUT, what the kernel routed it by (destination,
 // source, mark, TOS): any rule in the nat or mangle OUTPUT chains, or a

@@ -32,3 +32,18 @@ func TestNeedsPayload(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueRanges lists the queues of NFQUEUE rules, balanced ones as
+// their range.
+func TestQueueRanges(t *testing.T) {
+	var out strings.Builder
+	rs, err := Restore(New(), strings.NewReader("*raw\n-A PREROUTING -p udp -j NFQUEUE --queue-num 7\nCOMMIT\n"+
+		"*filter\n-A INPUT -j NFQUEUE --queue-balance 2:5\n-A INPUT -j ACCEPT\nCOMMIT\n"), RestoreOptions{}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rs.QueueRanges()
+	if len(got) != 2 || !(got[0] == [2]uint16{7, 7} && got[1] == [2]uint16{2, 5} || got[1] == [2]uint16{7, 7} && got[0] == [2]uint16{2, 5}) {
+		t.Errorf("QueueRanges %v, want [7 7] and [2 5]", got)
+	}
+}

@@ -101,12 +101,15 @@ func runDaemon(c *cli.Context) error {
 	// the divert follows what the ruleset needs (datapath.Datapath.visit).
 	var onLoad func(*ruleset.Ruleset)
 	// beforeLoad runs before a compiled ruleset replaces the running one:
-	// what the new ruleset needs of the datapath must be there when its
-	// first packet runs.
-	var beforeLoad func(*ruleset.Ruleset)
+	// it refuses a ruleset the datapath cannot run, and what the new
+	// ruleset needs of the datapath must be there when its first packet
+	// runs.
+	var beforeLoad func(*ruleset.Ruleset) error
 	live.Compile = func(rs *ruleset.Ruleset) error {
 		if beforeLoad != nil {
-			beforeLoad(rs)
+			if err := beforeLoad(rs); err != nil {
+				return err
+			}
 		}
 		if err := eng.Load(rs); err != nil {
 			return err
@@ -146,14 +149,21 @@ func runDaemon(c *cli.Context) error {
 		merge := !rs.OutputMayReroute()
 		dp.MergeOut.Store(merge)
 		dp.GSO.Store(!rs.MayRewrite())
+		if err := dp.CheckQueues(rs.QueueRanges()); err != nil {
+			return fmt.Errorf("not starting: %s: %v", rules, err)
+		}
 		dp.SetHeaders(!rs.NeedsPayload())
-		beforeLoad = func(rs *ruleset.Ruleset) {
+		beforeLoad = func(rs *ruleset.Ruleset) error {
+			if err := dp.CheckQueues(rs.QueueRanges()); err != nil {
+				return err
+			}
 			// Header-only copy off before a ruleset that reads or
 			// rewrites payloads runs; on only after one that does not
 			// (onLoad). A packet copied short meanwhile is taken whole.
 			if rs.NeedsPayload() {
 				dp.SetHeaders(false)
 			}
+			return nil
 		}
 		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Run: datapath.ExecRunner}
 		onLoad = func(rs *ruleset.Ruleset) {
