@@ -510,8 +510,8 @@ func (s *side) waitListening(ps []*proc, srvs ...server) {
 
 // dial runs one nettool exchange from h and returns what it printed:
 // the server's line, "refused ERRNO" or "timeout".
-func (s *side) dial(h host, proto, addr, secs string, lport int) string {
-	argv := s.in(h, filepath.Join(s.bin, "nettool"), "dial", proto, addr, secs, strconv.Itoa(lport))
+func (s *side) dial(h host, proto, addr, secs string, lport, size int) string {
+	argv := s.in(h, filepath.Join(s.bin, "nettool"), "dial", proto, addr, secs, strconv.Itoa(lport), strconv.Itoa(size))
 	f, _ := strconv.ParseFloat(secs, 64)
 	out, errOut, err := runCmd(time.Duration(f*float64(time.Second))+15*time.Second, nil, argv...)
 	var ee *exec.ExitError
@@ -678,6 +678,13 @@ func (x exchange) secs() string {
 // kernel gives what the row wants and gofw what the kernel gives.
 func (p *pair) exchange(xs ...exchange) {
 	p.t.Helper()
+	p.exchangeSized(0, xs...)
+}
+
+// exchangeSized is exchange with UDP datagrams of size bytes both ways
+// (nettool dial's SIZE; 0 for its short ones).
+func (p *pair) exchangeSized(size int, xs ...exchange) {
+	p.t.Helper()
 	got := make([][2]string, len(xs))
 	var wg sync.WaitGroup
 	for i, x := range xs {
@@ -685,7 +692,7 @@ func (p *pair) exchange(xs ...exchange) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i][j] = s.dial(x.from, x.proto, x.addr, x.secs(), x.lport)
+				got[i][j] = s.dial(x.from, x.proto, x.addr, x.secs(), x.lport, size)
 			}()
 		}
 	}

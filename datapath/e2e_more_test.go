@@ -687,3 +687,27 @@ func TestE2EQueue(t *testing.T) {
 	})
 	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
 }
+
+// TestE2EHeaderCopy: with a ruleset that needs nothing past headers, gofwd's
+// queues copy 512 bytes of each packet. Datagrams of 1400 bytes each way
+// (to the router, forwarded, and the router's answers) are counted at
+// their whole length by the rules and -m length, and tracked, as the
+// kernel counts and tracks them; the router's 576-byte port unreachable
+// (ICMP, copied short) goes whole through the full-copy queue.
+func TestE2EHeaderCopy(t *testing.T) {
+	p := newPair(t, "testdata/headers.v4", "iptables-legacy")
+	p.serve(server{router, "udp", "0.0.0.0:53"}, server{wan, "udp", wanIP + ":53"})
+	hello := func(srv, client string) string { return fmt.Sprintf("hello from %s, you are %s", srv, client) }
+	p.exchangeSized(1400,
+		exchange{lan, "udp", rtrLanIP + ":53", 46001, hello("0.0.0.0:53", lanIP+":46001")},
+		exchange{lan, "udp", rtrLanIP + ":54", 46002, "refused ECONNREFUSED"},
+		exchange{lan, "udp", wanIP + ":53", 46003, hello(wanIP+":53", lanIP+":46003")},
+		exchange{wan, "udp", rtrWanIP + ":55", 46004, "timeout"},
+	)
+	p.exchange(
+		exchange{lan, "udp", rtrLanIP + ":53", 46005, hello("0.0.0.0:53", lanIP+":46005")},
+		exchange{lan, "udp", wanIP + ":53", 46006, "timeout"},
+	)
+	t.Run("conntrack", func(t *testing.T) { p.compareConntrack(t) })
+	t.Run("counters", func(t *testing.T) { p.compareCounters(t, "filter") })
+}

@@ -181,7 +181,7 @@ func TestE2EFailSafe(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, x := range xs {
 			wg.Add(1)
-			go func() { defer wg.Done(); got[i] = p.g.dial(x.from, x.proto, x.addr, x.secs(), x.lport) }()
+			go func() { defer wg.Done(); got[i] = p.g.dial(x.from, x.proto, x.addr, x.secs(), x.lport, 0) }()
 		}
 		wg.Wait()
 		for i, x := range xs {
@@ -269,7 +269,7 @@ func TestE2EICMPRateLimit(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				out := s.dial(x.from, x.proto, x.addr, dropSecs, x.lport)
+				out := s.dial(x.from, x.proto, x.addr, dropSecs, x.lport, 0)
 				mu.Lock()
 				got[j][x.proto+" "+out]++
 				mu.Unlock()

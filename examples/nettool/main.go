@@ -4,10 +4,14 @@
 // Everything is bounded in time, so a test can never hang on it.
 //
 //	nettool serve tcp|udp ADDR:PORT [SECONDS]             serve until killed or SECONDS pass (default 60)
-//	nettool dial tcp|udp ADDR:PORT [SECONDS [LOCALPORT]]  one exchange, timeout SECONDS (default 2)
+//	nettool dial tcp|udp ADDR:PORT [SECONDS [LOCALPORT [SIZE]]]  one exchange, timeout SECONDS (default 2)
 //
 // SECONDS may be fractional ("0.8"). dial sends from LOCALPORT when given
-// (not 0), so that two runs of the same exchange have the same tuples.
+// (not 0), so that two runs of the same exchange have the same tuples. A
+// UDP dial with SIZE sends a datagram of SIZE bytes (at most 1472), and
+// the server answers a datagram of more than 64 bytes with its line padded
+// to the same size: large packets both ways, for the tests of gofwd's
+// header-only copy. dial prints the line without the padding.
 //
 // dial prints the server's line and exits 0; "refused" and the errno name
 // (exit 3) when the connection was refused or an ICMP error came back, so
@@ -18,6 +22,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -35,12 +40,16 @@ func main() {
 		os.Exit(2)
 	}
 	mode, proto, addr := os.Args[1], os.Args[2], os.Args[3]
-	secs, lport := 0.0, 0
+	secs, lport, size := 0.0, 0, 0
 	if len(os.Args) > 4 {
 		secs, _ = strconv.ParseFloat(os.Args[4], 64)
 	}
 	if len(os.Args) > 5 {
 		lport, _ = strconv.Atoi(os.Args[5])
+	}
+	if len(os.Args) > 6 {
+		size, _ = strconv.Atoi(os.Args[6])
+		size = min(max(size, 0), 1472)
 	}
 	var err error
 	switch {
@@ -49,7 +58,7 @@ func main() {
 	case mode == "serve" && proto == "udp":
 		err = serveUDP(addr, dur(secs, 60))
 	case mode == "dial":
-		os.Exit(dial(proto, addr, dur(secs, 2), lport))
+		os.Exit(dial(proto, addr, dur(secs, 2), lport, size))
 	default:
 		err = fmt.Errorf("unknown mode %q or protocol %q", mode, proto)
 	}
@@ -90,15 +99,19 @@ func serveUDP(addr string, life time.Duration) error {
 	pc.SetDeadline(time.Now().Add(life))
 	buf := make([]byte, 2048)
 	for {
-		_, from, err := pc.ReadFrom(buf)
+		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
 			return nil
 		}
-		pc.WriteTo([]byte(fmt.Sprintf("hello from %s, you are %s\n", pc.LocalAddr(), from)), from)
+		line := []byte(fmt.Sprintf("hello from %s, you are %s\n", pc.LocalAddr(), from))
+		for n > 64 && len(line) < n {
+			line = append(line, '.')
+		}
+		pc.WriteTo(line, from)
 	}
 }
 
-func dial(proto, addr string, timeout time.Duration, lport int) int {
+func dial(proto, addr string, timeout time.Duration, lport, size int) int {
 	d := net.Dialer{Timeout: timeout}
 	if lport != 0 {
 		if proto == "udp" {
@@ -114,14 +127,22 @@ func dial(proto, addr string, timeout time.Duration, lport int) int {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
 	if proto == "udp" {
-		c.Write([]byte("hi\n"))
+		msg := []byte("hi\n")
+		for len(msg) < size {
+			msg = append(msg, '.')
+		}
+		c.Write(msg)
 	}
-	buf := make([]byte, 512)
+	buf := make([]byte, 2048)
 	n, err := c.Read(buf)
 	if err != nil {
 		return failure(err)
 	}
-	fmt.Print(string(buf[:n]))
+	line := buf[:n]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i+1]
+	}
+	fmt.Print(string(line))
 	return 0
 }
 
