@@ -190,7 +190,22 @@ func saveIface(b *strings.Builder, letter byte, name string, inv bool) {
 	b.WriteString(" -")
 	b.WriteByte(letter)
 	b.WriteByte(' ')
-	b.WriteString(name)
+	if !strings.ContainsAny(name, " \t\n\"") {
+		b.WriteString(name)
+		return
+	}
+	// iptables accepts a name the kernel would refuse ("Warning: weird
+	// character in interface") and saves it bare, so that a blank in it
+	// splits the saved line; quoted, it loads back as it was, here and in
+	// iptables-restore (add_param_to_argv).
+	b.WriteByte('"')
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(name[i])
+	}
+	b.WriteByte('"')
 }
 
 func itoa(v uint64) string {
