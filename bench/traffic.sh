@@ -18,7 +18,8 @@
 #                  alone, the "accept-all" ruleset; linear only)
 #   VARIANTS="linear stateful"       stateful puts the conntrack
 #                  ESTABLISHED,RELATED shortcut first
-#   FIREWALLS="none iptables nfq-full nfq-batch gofwd"
+#   FIREWALLS="none iptables nfq-full nfq-batch gofwd gofwd-fast"
+#                  gofwd-fast is gofwd --fast-path (README: Fast path)
 #   TESTS="tcp1 tcp4 udp conn"
 #   QUEUES=1       NFQUEUE queues, for gofwd (--queues) and the C loop
 #                  (one process per queue)
@@ -59,7 +60,7 @@ DURATION=${DURATION:-3}
 RUNS=${RUNS:-3}
 SIZES=${SIZES:-"1 10 1000 10000 100000"}
 VARIANTS=${VARIANTS:-"linear stateful"}
-FIREWALLS=${FIREWALLS:-"none iptables nfq-full nfq-batch gofwd"}
+FIREWALLS=${FIREWALLS:-"none iptables nfq-full nfq-batch gofwd gofwd-fast"}
 TESTS=${TESTS:-"tcp1 tcp4 udp conn"}
 QUEUES=${QUEUES:-1}
 NFQ_DIVERT=${NFQ_DIVERT:-gofwd}
@@ -79,7 +80,7 @@ posint QUEUES "$QUEUES" 16
 posint CONN_WORKERS "$CONN_WORKERS" 256
 for n in $SIZES; do posint SIZES "$n" 130000; done
 for v in $VARIANTS; do case $v in linear | stateful) ;; *) die "VARIANTS: $v is not linear or stateful" ;; esac; done
-for f in $FIREWALLS; do case $f in none | iptables | nfq-full | nfq-batch | gofwd) ;; *) die "FIREWALLS: unknown $f" ;; esac; done
+for f in $FIREWALLS; do case $f in none | iptables | nfq-full | nfq-batch | gofwd | gofwd-fast) ;; *) die "FIREWALLS: unknown $f" ;; esac; done
 for t in $TESTS; do case $t in tcp1 | tcp4 | udp | conn) ;; *) die "TESTS: unknown $t" ;; esac; done
 case $NFQ_DIVERT in gofwd | input) ;; *) die "NFQ_DIVERT is gofwd or input" ;; esac
 case $UDP_SENDER in udpflood | iperf3) ;; *) die "UDP_SENDER is udpflood or iperf3" ;; esac
@@ -209,17 +210,20 @@ if [ "$NFQ_DIVERT" = input ]; then
 	printf '*raw\n-A PREROUTING -j NFQUEUE %s\nCOMMIT\n' "$(queues)" >"$tmp/nfq-divert"
 fi
 
-# gofwd_up FILE: start gofwd in the receiver with FILE; $fwpids gets it.
+# gofwd_up FILE [FLAG...]: start gofwd in the receiver with FILE and the
+# flags; $fwpids gets it.
 gofwd_up() {
 	sock=$tmp/gofwd.sock
 	rm -f "$sock"
-	bg "$rx" "$tmp/gofwd" --divert iptables-legacy --rules "$1" --socket "$sock" --queues "$QUEUES" 2>>"$tmp/gofwd.log"
+	gofwd_rules=$1
+	shift
+	bg "$rx" "$tmp/gofwd" --divert iptables-legacy --rules "$gofwd_rules" --socket "$sock" --queues "$QUEUES" "$@" 2>>"$tmp/gofwd.log"
 	fwpids=$pid
 	# gofwd answers on its socket once the ruleset is loaded and the
 	# divert installed (a large ruleset takes a while).
 	until_ok 1200 "$tmp/gofw" --socket "$sock" -S FORWARD || {
 		tail -20 "$tmp/gofwd.log" >&2
-		die "gofwd did not come up with $1"
+		die "gofwd did not come up with $gofwd_rules"
 	}
 }
 
@@ -259,6 +263,7 @@ fw_up() {
 		ip netns exec "$rx" iptables-legacy-restore --noflush <"$tmp/nfq-divert" || die "could not install the C loop's divert"
 		;;
 	gofwd) gofwd_up "$2" ;;
+	gofwd-fast) gofwd_up "$2" --fast-path ;;
 	esac
 }
 
@@ -364,11 +369,11 @@ echo "C loop divert ($NFQ_DIVERT):"
 sed 's/^/  /' "$tmp/nfq-divert" 2>/dev/null || echo "  (not used)"
 
 # The order of one round: the firewalls without a ruleset, then iptables
-# and gofwd side by side for each ruleset.
+# and gofwd (and gofwd --fast-path) side by side for each ruleset.
 order=
 for f in none nfq-full nfq-batch; do has "$f" && order="$order $f/-"; done
 for rs in $rulesets; do
-	for f in iptables gofwd; do has "$f" && order="$order $f/$rs"; done
+	for f in iptables gofwd gofwd-fast; do has "$f" && order="$order $f/$rs"; done
 done
 reversed=$(echo $order | tr ' ' '\n' | tac | tr '\n' ' ')
 

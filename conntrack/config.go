@@ -123,6 +123,10 @@ type Config struct {
 	// Only the background GC (RunGC) and the helpers that take no now
 	// argument use it; it defaults to a monotonic clock started by New.
 	Clock func() int64
+	// OnPullBack is called when an offloaded entry comes back to gofw
+	// (gofwd's fast path, offload.go): the kernel must hand over its
+	// packets again. It must not block.
+	OnPullBack func(c *Conn)
 	// Log receives rate-limited kernel-style warnings such as
 	// "nf_conntrack: table full, dropping packet" (at most one per
 	// second). Nil discards them.

@@ -81,7 +81,7 @@ func (c *Conn) ID() uint32 {
 var idKey = rand.Uint64()
 
 // Status returns the status word.
-func (c *Conn) Status() Status { return Status(c.status.Load()) }
+func (c *Conn) Status() Status { return Status(c.status.Load() &^ internalStatus) }
 
 // setStatus ORs bits into the status word and reports whether any of them
 // was not set before (the kernel's test_and_set_bit).
@@ -99,7 +99,7 @@ func (c *Conn) setStatus(bits Status) bool {
 
 // tableOwnedStatus are bits only the table itself sets, as the kernel's
 // IPS_UNCHANGEABLE_MASK keeps ctnetlink from touching them.
-const tableOwnedStatus = StatusExpected | StatusConfirmed | StatusDying | StatusTemplate | StatusNATClash
+const tableOwnedStatus = StatusExpected | StatusConfirmed | StatusDying | StatusTemplate | StatusNATClash | StatusOffload | StatusHWOffload
 
 // SetStatus ORs bits into the status word: NAT sets SRC_NAT / DST_NAT and
 // the *_DONE bits, a helper SEQ_ADJUST, ctnetlink ASSURED. Bits the table

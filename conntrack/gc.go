@@ -50,6 +50,9 @@ func (t *Table) GCStep(now int64, budget int) (scanned, killed int) {
 		done := t.gc.pos >= len(s.slots)
 		s.mu.Unlock()
 		for _, c := range victims[:n] {
+			if c.Offloaded() && !t.expired(c, now) {
+				continue // brought back, not deleted
+			}
 			if t.kill(c, now) {
 				killed++
 			}

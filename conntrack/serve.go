@@ -174,7 +174,7 @@ func (t *Table) execList(c *Command, now int64) ([]byte, *CmdError) {
 // them (ctnetlink_dump_table) rather than show them.
 func (t *Table) forEachLive(now int64, fn func(x *Conn)) {
 	t.forEach(func(x *Conn) {
-		if x.expired(now) {
+		if t.expired(x, now) {
 			t.kill(x, now)
 			return
 		}

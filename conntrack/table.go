@@ -112,7 +112,7 @@ func (t *Table) find(tu *Tuple, zone uint16, now int64) (*Conn, Dir) {
 	s.mu.Lock()
 	c, d := s.find(tu, zone, h)
 	s.mu.Unlock()
-	if c != nil && c.expired(now) {
+	if c != nil && t.expired(c, now) {
 		t.kill(c, now)
 		return nil, 0
 	}
@@ -158,6 +158,11 @@ func (t *Table) In(seg *Segment, now int64) (c *Conn, info CtInfo, v Verdict) {
 	for attempt := 0; ; attempt++ {
 		c, dir := t.find(&tu, seg.Zone, now)
 		isNew := c == nil
+		if !isNew && c.status.Load()&uint32(StatusOffload) != 0 {
+			// A packet of an offloaded connection came to gofw: it is
+			// gofw's again from here (pullBack).
+			t.pullBack(c)
+		}
 		if isNew {
 			c, v = t.newConn(&tu, seg, now)
 			if v == Drop {
@@ -440,6 +445,9 @@ func (t *Table) kill(c *Conn, now int64) bool {
 	if !c.setStatus(StatusDying) {
 		return false
 	}
+	// The kernel must not go on letting by the packets of a connection
+	// gofw no longer knows.
+	t.pullBack(c)
 	st := c.Status()
 	if st&StatusConfirmed == 0 {
 		return true
@@ -496,7 +504,7 @@ func (t *Table) earlyDrop(h uint64, now int64) bool {
 				}
 				st := c.Status()
 				switch {
-				case c.expired(now):
+				case c.expired(now) && !c.Offloaded():
 					expired[ne] = c
 					ne++
 				case st&(StatusAssured|StatusDying) == 0 && st&StatusConfirmed != 0:

@@ -46,6 +46,11 @@ type Config struct {
 	// headers do not fit in HeaderCopy bytes or its checksum is still to
 	// be verified (0: Queue+Queues). Unused with Copy "full".
 	FullQueue uint16
+	// FastPath lets the kernel pass the plain segments of established TCP
+	// connections gofw has decided (fastpath.go); the divert must be
+	// Divert.Fast, and SetFast says which ruleset's connections to hand
+	// over. It needs the engine's connection table.
+	FastPath bool
 	// Logf receives operational messages.
 	Logf func(format string, a ...any)
 }
@@ -64,6 +69,9 @@ type Stats struct {
 	VerdictErr atomic.Uint64 // a verdict could not be sent
 	Truncated  atomic.Uint64 // a queue message larger than the receive buffer
 	Refetched  atomic.Uint64 // a packet cut short handed on to the full-copy queue
+	// The fast path's: connections handed to the kernel, taken back, and
+	// mark updates the kernel refused.
+	Offloaded, Returned, OffloadFailed atomic.Uint64
 }
 
 // Datapath runs the engine on diverted traffic.
@@ -85,6 +93,7 @@ type Datapath struct {
 	headers atomic.Bool
 	nfqs    []*nfq
 	errc    chan error // a reader that stopped
+	fast    *fastPath  // nil without Config.FastPath
 	// MergeOut runs POSTROUTING in the OUTPUT visit; the divert must then
 	// let locally sourced packets by at POSTROUTING (Divert.MergeOut).
 	// gofwd sets both from the ruleset (ruleset.Ruleset.OutputMayReroute).
@@ -138,6 +147,17 @@ func (d *Datapath) Start(ctx context.Context) error {
 	if d.cfg.Copy != "auto" && d.cfg.Copy != "full" {
 		return fmt.Errorf("copy mode %q: want auto or full", d.cfg.Copy)
 	}
+	if d.cfg.FastPath {
+		if d.eng.CT == nil {
+			return errors.New("the fast path needs connection tracking")
+		}
+		f, err := newFastPath(&d.Stats, d.cfg.Logf)
+		if err != nil {
+			return fmt.Errorf("fast path: %w", err)
+		}
+		d.fast = f
+		d.eng.CT.SetOnPullBack(f.pullBack)
+	}
 	d.errc = make(chan error, d.cfg.Queues+1)
 	if d.cfg.Copy == "auto" {
 		if d.cfg.FullQueue >= d.cfg.Queue && d.cfg.FullQueue-d.cfg.Queue < d.cfg.Queues {
@@ -177,6 +197,9 @@ func (d *Datapath) Start(ctx context.Context) error {
 // a queue reader that stopped.
 func (d *Datapath) Wait(ctx context.Context) error {
 	defer d.reject.close()
+	if d.fast != nil {
+		defer d.fast.close()
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -390,8 +413,10 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 	case target.Accept:
 		d.Stats.Accepted.Add(1)
 		if record {
-			next.conn, next.info, next.noTrack, next.zone = p.Conn, p.CtInfo, p.NoTrack, p.Zone
+			next.conn, next.info, next.noTrack, next.zone, next.gen = p.Conn, p.CtInfo, p.NoTrack, p.Zone, p.Gen
 			d.flight.put(w.fingerprintOut(p), next)
+		} else if d.fast != nil && !p.Changed && !out.setMark {
+			d.fast.consider(p)
 		}
 	case target.Rejected:
 		d.Stats.Rejected.Add(1)
@@ -402,7 +427,7 @@ func (w *worker) handle(data []byte, m *meta) verdict {
 		if record {
 			// The other queue's reader hands it back to the kernel,
 			// which brings it to gofw's next divert point.
-			next.conn, next.info, next.noTrack, next.zone = p.Conn, p.CtInfo, p.NoTrack, p.Zone
+			next.conn, next.info, next.noTrack, next.zone, next.gen = p.Conn, p.CtInfo, p.NoTrack, p.Zone, p.Gen
 			d.flight.put(w.fingerprintOut(p), next)
 		}
 	default:
@@ -455,7 +480,7 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 			// through the loopback device: conntrack does not see it
 			// twice.
 			if fl, ok := d.flight.take(d.flight.fingerprint(p)); ok && (fl.conn != nil || fl.noTrack) {
-				p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+				p.Conn, p.CtInfo, p.NoTrack, p.Zone, p.Gen = fl.conn, fl.info, fl.noTrack, fl.zone, fl.gen
 			}
 		}
 		v = w.hook(p, packet.Prerouting)
@@ -505,11 +530,14 @@ func (w *worker) visit(p *packet.Packet, m *meta) (v target.Verdict, next flight
 			}
 			return target.Accept, next, false
 		case ok:
-			p.Conn, p.CtInfo, p.NoTrack, p.Zone = fl.conn, fl.info, fl.noTrack, fl.zone
+			// p.Gen carries the ruleset of the earlier visit: a packet
+			// whose hooks ran under two is never offloaded.
+			p.Conn, p.CtInfo, p.NoTrack, p.Zone, p.Gen = fl.conn, fl.info, fl.noTrack, fl.zone, fl.gen
 		default:
 			d.Stats.Lost.Add(1)
 			d.eng.Reattach(p)
 			fl.forward = !host.IsLocal(p.Src)
+			p.Gen = packet.MixedGen // the earlier visit's ruleset is unknown
 		}
 		if fl.forward {
 			p.InIface = fl.in
@@ -590,7 +618,26 @@ const loopback = "lo"
 
 // String summarises the counters for gofwd's log.
 func (s *Stats) String() string {
-	return fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors, %d truncated, %d taken whole on the full-copy queue",
+	str := fmt.Sprintf("%d packets: %d accepted, %d dropped, %d rejected, %d queued on, %d rewritten; %d malformed, %d without their in-flight record, %d ENOBUFS, %d verdict errors, %d truncated, %d taken whole on the full-copy queue",
 		s.Packets.Load(), s.Accepted.Load(), s.Dropped.Load(), s.Rejected.Load(), s.Queued.Load(), s.Modified.Load(),
 		s.Malformed.Load(), s.Lost.Load(), s.NoBufs.Load(), s.VerdictErr.Load(), s.Truncated.Load(), s.Refetched.Load())
+	if n := s.Offloaded.Load(); n > 0 {
+		str += fmt.Sprintf("; fast path: %d connections handed to the kernel, %d taken back, %d mark updates refused", n, s.Returned.Load(), s.OffloadFailed.Load())
+	}
+	return str
 }
+
+// SetFast says which compiled ruleset's connections the fast path may
+// hand to the kernel (ruleset.Engine.Gen; 0: none) and the connection
+// mark the divert lets by for them (Divert.FastMark).
+func (d *Datapath) SetFast(gen, mark uint32) {
+	if d.fast == nil {
+		return
+	}
+	d.fast.mark.Store(mark)
+	d.fast.gen.Store(gen)
+}
+
+// FastActive reports whether the fast path may hand connections to the
+// kernel now.
+func (d *Datapath) FastActive() bool { return d.fast != nil && d.fast.gen.Load() != 0 }

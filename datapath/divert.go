@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,11 @@ type Divert struct {
 	// Hooks are the hooks to divert: DefaultHooks, or all five for a
 	// datapath that runs each hook at its own visit.
 	Hooks packet.HookMask
+	// Fast diverts TCP after the kernel's conntrack, for gofwd's fast
+	// path (see tables); FastMark is then the connection mark of the
+	// connections whose plain segments the kernel lets by (0: none).
+	Fast     bool
+	FastMark uint32
 	// MergeOut lets packets with a local source by at POSTROUTING: the
 	// datapath ran their POSTROUTING in the OUTPUT visit already
 	// (Datapath.MergeOut).
@@ -85,6 +91,17 @@ var divertChain = [packet.NumHooks]struct {
 
 func chainName(h packet.Hook) string { return "GOFW-" + h.String() }
 
+// tables returns the tables hook h has a GOFW chain in. With the fast
+// path, TCP is diverted at PREROUTING and OUTPUT from mangle (priority
+// -150), after the kernel's conntrack, so that the divert can let by the
+// packets of connections marked as offloaded; raw keeps everything else.
+func (d *Divert) tables(h packet.Hook) []string {
+	if d.Fast && divertChain[h].notrack {
+		return []string{"raw", "mangle"}
+	}
+	return []string{divertChain[h].table}
+}
+
 // Rules returns the iptables-restore input that installs the divert, one
 // table per block, committed atomically per table by iptables-restore.
 func (d *Divert) Rules() string {
@@ -92,13 +109,13 @@ func (d *Divert) Rules() string {
 	for _, table := range []string{"raw", "mangle"} {
 		var chains, rules []string
 		for h := packet.Hook(0); h < packet.NumHooks; h++ {
-			if !d.Hooks.Has(h) || divertChain[h].table != table {
+			if !d.Hooks.Has(h) || !slices.Contains(d.tables(h), table) {
 				continue
 			}
 			c := chainName(h)
 			chains = append(chains, ":"+c+" - [0:0]")
 			rules = append(rules, fmt.Sprintf("-I %s 1 -m comment --comment %q -j %s", h, Comment, c))
-			rules = append(rules, d.chainRules(h)...)
+			rules = append(rules, d.chainRules(table, h)...)
 		}
 		if len(chains) == 0 {
 			continue
@@ -115,34 +132,71 @@ func (d *Divert) Rules() string {
 	return b.String()
 }
 
-// chainRules returns the rules of hook h's GOFW chain.
-func (d *Divert) chainRules(h packet.Hook) []string {
+// chainRules returns the rules of hook h's GOFW chain in table.
+func (d *Divert) chainRules(table string, h packet.Hook) []string {
 	c := chainName(h)
+	queue := "-A " + c + " -j NFQUEUE " + d.queueSpec()
+	if table == "raw" {
+		if d.Fast {
+			return []string{"-A " + c + " ! -p tcp -j CT --notrack", "-A " + c + " ! -p tcp -j NFQUEUE " + d.queueSpec()}
+		}
+		return []string{"-A " + c + " -j CT --notrack", queue}
+	}
 	var rules []string
-	if divertChain[h].notrack {
-		rules = append(rules, "-A "+c+" -j CT --notrack")
+	if d.Fast && d.FastMark != 0 {
+		// Only a plain segment of a connection the kernel finds
+		// ESTABLISHED: a SYN, FIN or RST, or a segment the kernel finds
+		// out of window, still goes to gofw, which then takes the
+		// connection back (conntrack.Table.pullBack).
+		rules = append(rules, fmt.Sprintf("-A %s -p tcp -m tcp --tcp-flags SYN,FIN,RST NONE -m conntrack --ctstate ESTABLISHED -m connmark --mark 0x%x -j RETURN", c, d.FastMark))
 	}
 	if h == packet.Postrouting && d.MergeOut {
 		rules = append(rules, "-A "+c+" -m addrtype --src-type LOCAL -j RETURN")
 	}
-	return append(rules, "-A "+c+" -j NFQUEUE "+d.queueSpec())
+	if d.Fast && divertChain[h].notrack {
+		queue = "-A " + c + " -p tcp -j NFQUEUE " + d.queueSpec()
+	}
+	return append(rules, queue)
 }
 
-// SetMergeOut changes MergeOut in the installed divert: the POSTROUTING
-// chain is refilled in one iptables-restore commit, so no packet meets a
-// half-changed chain.
+// SetMergeOut changes MergeOut in the installed divert (refill).
 func (d *Divert) SetMergeOut(merge bool) error {
 	if d.MergeOut == merge {
 		return nil
 	}
 	d.MergeOut = merge
-	if !d.Hooks.Has(packet.Postrouting) {
+	return d.refill()
+}
+
+// SetFastMark changes the connection mark the fast path's rules let by (0:
+// none). Connections marked with another value come back to gofw with
+// their next packet: a reload ends every offload at once this way.
+func (d *Divert) SetFastMark(mark uint32) error {
+	if !d.Fast || d.FastMark == mark {
 		return nil
 	}
+	d.FastMark = mark
+	return d.refill()
+}
+
+// refill rewrites the installed divert's mangle chains in one
+// iptables-restore commit, so no packet meets a half-changed chain.
+func (d *Divert) refill() error {
 	var b strings.Builder
-	b.WriteString("*mangle\n-F " + chainName(packet.Postrouting) + "\n")
-	for _, r := range d.chainRules(packet.Postrouting) {
-		b.WriteString(r + "\n")
+	b.WriteString("*mangle\n")
+	n := 0
+	for h := packet.Hook(0); h < packet.NumHooks; h++ {
+		if !d.Hooks.Has(h) || !slices.Contains(d.tables(h), "mangle") {
+			continue
+		}
+		n++
+		b.WriteString("-F " + chainName(h) + "\n")
+		for _, r := range d.chainRules("mangle", h) {
+			b.WriteString(r + "\n")
+		}
+	}
+	if n == 0 {
+		return nil
 	}
 	b.WriteString("COMMIT\n")
 	if out, err := d.Run(b.String(), d.Cmd+"-restore", "--noflush"); err != nil {

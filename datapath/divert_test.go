@@ -125,3 +125,56 @@ func TestDetectBackend(t *testing.T) {
 		t.Error("no iptables: want an error")
 	}
 }
+
+// TestDivertFast: with the fast path, TCP is diverted from mangle, after
+// the kernel's conntrack, behind the rule that lets offloaded connections
+// by; SetFastMark rewrites the mangle chains in one commit.
+func TestDivertFast(t *testing.T) {
+	r := &recorder{}
+	d := &Divert{Cmd: "iptables-legacy", Queue: 0, Queues: 1, Hooks: DefaultHooks, MergeOut: true, Fast: true, Run: r.run}
+	want := `*raw
+:GOFW-PREROUTING - [0:0]
+:GOFW-OUTPUT - [0:0]
+-I PREROUTING 1 -m comment --comment "gofw divert" -j GOFW-PREROUTING
+-A GOFW-PREROUTING ! -p tcp -j CT --notrack
+-A GOFW-PREROUTING ! -p tcp -j NFQUEUE --queue-num 0
+-I OUTPUT 1 -m comment --comment "gofw divert" -j GOFW-OUTPUT
+-A GOFW-OUTPUT ! -p tcp -j CT --notrack
+-A GOFW-OUTPUT ! -p tcp -j NFQUEUE --queue-num 0
+COMMIT
+*mangle
+:GOFW-PREROUTING - [0:0]
+:GOFW-OUTPUT - [0:0]
+:GOFW-POSTROUTING - [0:0]
+-I PREROUTING 1 -m comment --comment "gofw divert" -j GOFW-PREROUTING
+-A GOFW-PREROUTING -p tcp -j NFQUEUE --queue-num 0
+-I OUTPUT 1 -m comment --comment "gofw divert" -j GOFW-OUTPUT
+-A GOFW-OUTPUT -p tcp -j NFQUEUE --queue-num 0
+-I POSTROUTING 1 -m comment --comment "gofw divert" -j GOFW-POSTROUTING
+-A GOFW-POSTROUTING -m addrtype --src-type LOCAL -j RETURN
+-A GOFW-POSTROUTING -j NFQUEUE --queue-num 0
+COMMIT
+`
+	if got := d.Rules(); got != want {
+		t.Errorf("fast-path divert:\n%s\nwant:\n%s", got, want)
+	}
+	if err := d.SetFastMark(0x2a); err != nil {
+		t.Fatal(err)
+	}
+	const bypass = " -p tcp -m tcp --tcp-flags SYN,FIN,RST NONE -m conntrack --ctstate ESTABLISHED -m connmark --mark 0x2a -j RETURN\n"
+	wantCall := "iptables-legacy-restore --noflush\n*mangle\n" +
+		"-F GOFW-PREROUTING\n-A GOFW-PREROUTING" + bypass + "-A GOFW-PREROUTING -p tcp -j NFQUEUE --queue-num 0\n" +
+		"-F GOFW-OUTPUT\n-A GOFW-OUTPUT" + bypass + "-A GOFW-OUTPUT -p tcp -j NFQUEUE --queue-num 0\n" +
+		"-F GOFW-POSTROUTING\n-A GOFW-POSTROUTING" + bypass + "-A GOFW-POSTROUTING -m addrtype --src-type LOCAL -j RETURN\n-A GOFW-POSTROUTING -j NFQUEUE --queue-num 0\nCOMMIT"
+	if len(r.calls) != 1 || r.calls[0] != wantCall {
+		t.Errorf("SetFastMark ran:\n%s\nwant:\n%s", strings.Join(r.calls, "\n---\n"), wantCall)
+	}
+	if err := d.SetFastMark(0x2a); err != nil || len(r.calls) != 1 {
+		t.Errorf("SetFastMark with the same mark ran iptables again (%d calls, %v)", len(r.calls), err)
+	}
+	// Without the fast path the mark changes nothing.
+	d = &Divert{Cmd: "iptables-legacy", Hooks: DefaultHooks, Run: r.run}
+	if err := d.SetFastMark(1); err != nil || len(r.calls) != 1 || strings.Contains(d.Rules(), "connmark") {
+		t.Errorf("SetFastMark without Fast: %v, %d calls", err, len(r.calls))
+	}
+}

@@ -625,6 +625,12 @@ func newPair(t *testing.T, rules, divert string, sysctls ...string) *pair {
 // rules file (s.rules) for a test that rewrites it.
 func newPairSetup(t *testing.T, rules, divert string, setup func(s *side), sysctls ...string) *pair {
 	t.Helper()
+	return newPairFlags(t, rules, divert, setup, nil, sysctls...)
+}
+
+// newPairFlags is newPairSetup with more gofwd flags.
+func newPairFlags(t *testing.T, rules, divert string, setup func(s *side), flags []string, sysctls ...string) *pair {
+	t.Helper()
 	needE2E(t)
 	t.Parallel()
 	rules, err := filepath.Abs(rules)
@@ -638,7 +644,7 @@ func newPairSetup(t *testing.T, rules, divert string, setup func(s *side), sysct
 		setup(p.g)
 		setup(p.k)
 	}
-	p.g.startGofwd(divert)
+	p.g.startGofwd(divert, flags...)
 	return p
 }
 

@@ -41,6 +41,9 @@ type flight struct {
 	merged, loop bool
 	// answer: a REJECT answer gofw sent, counted in inflight.answers.
 	answer bool
+	// gen is the compiled ruleset the earlier visit ran under
+	// (packet.Packet.Gen).
+	gen uint32
 }
 
 // inflight is a two-generation map: entries older than two rotations (the

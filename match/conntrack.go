@@ -553,3 +553,9 @@ func (a *CTAddr) match(tu *[16]byte, fam conntrack.Family) bool {
 func (c *Conntrack) portOK(flag uint16, r PortRange, port uint16) bool {
 	return c.Flags&flag == 0 || portIn(r.Lo, r.Hi, port, c.inv(flag))
 }
+
+// FlowInvariant reports whether the match gives the same answer for every
+// ESTABLISHED packet of one direction of a connection: everything but
+// --ctexpire, which counts down (gofwd's fast path,
+// ruleset.Ruleset.OffloadBlocker).
+func (c *Conntrack) FlowInvariant() bool { return c.Flags&ctFlagExpires == 0 }

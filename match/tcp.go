@@ -294,3 +294,8 @@ func (t *TCP) findOption(p *packet.Packet, doff int) bool {
 	}
 	return t.InvOption
 }
+
+// FlowInvariant reports whether the match gives the same answer for every
+// packet of one direction of a connection: ports only, no flags or option
+// test (gofwd's fast path, ruleset.Ruleset.OffloadBlocker).
+func (t *TCP) FlowInvariant() bool { return !t.flagsSet && t.Option == 0 && !t.InvOption }

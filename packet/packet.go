@@ -197,6 +197,11 @@ type Packet struct {
 	// fill it in if gofw hands the packet back rewritten.
 	CsumNotReady bool
 
+	// Gen is the generation of the compiled ruleset that ran the packet's
+	// hooks (ruleset.Engine.Gen), MixedGen if they ran under different
+	// ones, 0 before any ran.
+	Gen uint32
+
 	// Now is the engine's clock for this packet, in nanoseconds: monotonic
 	// time in gofwd, capture time in gofw trace. Stateful matches (limit,
 	// hashlimit, recent) and conntrack read it instead of the wall clock.
@@ -247,4 +252,9 @@ func (p *Packet) ResetMeta() {
 	p.Now = 0
 	p.CsumNotReady = false
 	p.QueueNum, p.QueueBypass, p.RejectWith = 0, false, 0
+	p.Gen = 0
 }
+
+// MixedGen is Packet.Gen when the hooks of one packet ran under different
+// compiled rulesets (a reload in between).
+const MixedGen = ^uint32(0)

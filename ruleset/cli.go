@@ -35,6 +35,7 @@ func (c *Client) call(req *Request) int {
 		return grammar.ExitFailure
 	}
 	io.WriteString(c.Stdout, resp.Stdout)
+	io.WriteString(c.Stderr, resp.Stderr)
 	if resp.Error != nil {
 		return c.fail(resp.Error)
 	}

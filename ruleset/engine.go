@@ -21,6 +21,7 @@ import (
 // NFQUEUE one hook at a time, gofw trace feeds it a capture file.
 type Engine struct {
 	prog atomic.Pointer[program]
+	gens atomic.Uint32 // the last program's gen
 	// CT is the connection table; nil runs without tracking (every packet
 	// is then INVALID to the state matches, as in a kernel without
 	// nf_conntrack, and the nat table is never walked).
@@ -93,6 +94,10 @@ func (e *Engine) Now() int64 { return e.clock() }
 // Ruleset returns the ruleset the engine runs.
 func (e *Engine) Ruleset() *Ruleset { return e.prog.Load().rs }
 
+// Gen returns the generation of the program the engine runs (see
+// packet.Packet.Gen).
+func (e *Engine) Gen() uint32 { return e.prog.Load().gen }
+
 // stageKind is what one step of a hook's pipeline does.
 type stageKind uint8
 
@@ -150,6 +155,10 @@ var hookOrder = [packet.NumHooks][]stage{
 type program struct {
 	rs    *Ruleset
 	hooks [packet.NumHooks][]stage
+	// gen numbers the programs an engine compiled, from 1: the packet
+	// records which one ran it (packet.Packet.Gen), so that gofwd's fast
+	// path only offloads a connection the published ruleset accepted.
+	gen uint32
 }
 
 // cchain is a compiled chain.
@@ -216,7 +225,7 @@ func be32(a [4]byte) uint32 {
 // environment. Any rule whose match or target has no packet path is refused
 // by name: nothing is accepted and then ignored.
 func (e *Engine) compile(rs *Ruleset) (*program, error) {
-	p := &program{rs: rs}
+	p := &program{rs: rs, gen: e.gens.Add(1)}
 	chains := map[string]map[string]*cchain{}
 	for _, t := range rs.Tables() {
 		cm := map[string]*cchain{}
@@ -426,6 +435,11 @@ func (c *cchain) fallOff(p *packet.Packet, tr *Trace) target.Verdict {
 func (e *Engine) Hook(p *packet.Packet, h packet.Hook, tr *Trace) target.Verdict {
 	prog := e.prog.Load()
 	p.Hook = h
+	if p.Gen == 0 {
+		p.Gen = prog.gen
+	} else if p.Gen != prog.gen {
+		p.Gen = packet.MixedGen
+	}
 	if p.Malformed && p.Reason.L3() {
 		// ip_rcv_core drops these before any hook; a capture or a buggy
 		// local sender can still hand one to gofw.

@@ -100,7 +100,7 @@ func iperf(proto, file string) (float64, error) {
 }
 
 // Firewalls in the order of the table's columns.
-var firewalls = []string{"none", "iptables", "nfq-full", "nfq-batch", "gofwd"}
+var firewalls = []string{"none", "iptables", "nfq-full", "nfq-batch", "gofwd", "gofwd-fast"}
 
 // tests says how each test's figure is shown.
 var tests = map[string]struct {
@@ -149,6 +149,8 @@ type Ratio struct {
 	NfqFull  *float64 `json:"gofwd_over_nfq_full"`
 	NfqBatch *float64 `json:"gofwd_over_nfq_batch"`
 	None     *float64 `json:"gofwd_over_none"`
+	// FastIptables is gofwd --fast-path's median over iptables-legacy's.
+	FastIptables *float64 `json:"gofwd_fast_over_iptables,omitempty"`
 }
 
 // Goal is one row of issue 6's goals table that this benchmark measures.
@@ -273,8 +275,8 @@ func table(args []string, out io.Writer) error {
 		v, ok := med[k]
 		return v, ok
 	}
-	ratio := func(test string, r ruleset, peer string) *float64 {
-		g, ok1 := get("gofwd", test, r)
+	ratioOf := func(fw, test string, r ruleset, peer string) *float64 {
+		g, ok1 := get(fw, test, r)
 		p, ok2 := get(peer, test, r)
 		if !ok1 || !ok2 || p == 0 {
 			return nil
@@ -282,6 +284,7 @@ func table(args []string, out io.Writer) error {
 		v := math.Round(g/p*100) / 100
 		return &v
 	}
+	ratio := func(test string, r ruleset, peer string) *float64 { return ratioOf("gofwd", test, r, peer) }
 
 	fmt.Fprintf(out, "gofw traffic benchmark: %d x %s, kernel %s, %s; medians of %d alternating runs of %d s\n",
 		s.Machine.CPUs, s.Machine.Model, s.Machine.Kernel, s.Machine.Iptables, s.Knobs.Runs, s.Knobs.Duration)
@@ -294,7 +297,7 @@ func table(args []string, out io.Writer) error {
 		}
 		fmt.Fprintln(out)
 	}
-	w("test", "ruleset", "none", "iptables", "nfq-full", "nfq-batch", "gofwd", "g/ipt", "g/nfqfull", "g/nfqbatch", "g/none")
+	w("test", "ruleset", "none", "iptables", "nfq-full", "nfq-batch", "gofwd", "gofwd-fast", "g/ipt", "g/nfqfull", "g/nfqbatch", "g/none", "gfast/ipt")
 	testOrder := []string{"tcp1", "tcp4", "udp", "udp-app", "conn"}
 	for _, t := range testOrder {
 		tu := tests[t]
@@ -316,8 +319,9 @@ func table(args []string, out io.Writer) error {
 			}
 			rt := Ratio{Test: t, Variant: r.variant, Rules: r.rules,
 				Iptables: ratio(t, r, "iptables"), NfqFull: ratio(t, r, "nfq-full"),
-				NfqBatch: ratio(t, r, "nfq-batch"), None: ratio(t, r, "none")}
-			for _, p := range []*float64{rt.Iptables, rt.NfqFull, rt.NfqBatch, rt.None} {
+				NfqBatch: ratio(t, r, "nfq-batch"), None: ratio(t, r, "none"),
+				FastIptables: ratioOf("gofwd-fast", t, r, "iptables")}
+			for _, p := range []*float64{rt.Iptables, rt.NfqFull, rt.NfqBatch, rt.None, rt.FastIptables} {
 				cols = append(cols, fmtRatio(p))
 			}
 			if r.variant != "-" {
@@ -328,17 +332,21 @@ func table(args []string, out io.Writer) error {
 	}
 
 	// The goals of issue 6 that this benchmark measures.
-	goal := func(figure, want, test string, r ruleset, peer string, min float64) {
-		g := Goal{Figure: figure, Want: want, Ratio: ratio(test, r, peer)}
+	goalOf := func(fw, figure, want, test string, r ruleset, peer string, min float64) {
+		g := Goal{Figure: figure, Want: want, Ratio: ratioOf(fw, test, r, peer)}
 		if g.Ratio != nil {
 			met := *g.Ratio >= min
 			g.Met = &met
 		}
 		s.Goals = append(s.Goals, g)
 	}
+	goal := func(figure, want, test string, r ruleset, peer string, min float64) {
+		goalOf("gofwd", figure, want, test, r, peer, min)
+	}
 	lin := func(n int) ruleset { return ruleset{"linear", n} }
 	goal("UDP 64-byte packets/s, 10 000 rules, gofwd / iptables-legacy", ">= 10", "udp", lin(10000), "iptables", 10)
 	goal("TCP bulk (1 stream), 10 000 rules, gofwd / iptables-legacy", ">= 2", "tcp1", lin(10000), "iptables", 2)
+	goalOf("gofwd-fast", "  the same with the opt-in fast path (gofwd --fast-path)", ">= 2", "tcp1", lin(10000), "iptables", 2)
 	goal("UDP 64-byte packets/s, accept-all (1 rule), gofwd / C loop batch", ">= 0.7", "udp", lin(1), "nfq-batch", 0.7)
 	goal("TCP bulk (1 stream), accept-all (1 rule), gofwd / C loop batch+GSO", ">= 0.7", "tcp1", lin(1), "nfq-batch", 0.7)
 	goal("new TCP connections/s, 10 rules, gofwd / C loop batch", ">= 0.7", "conn", lin(10), "nfq-batch", 0.7)

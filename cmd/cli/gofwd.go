@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +40,7 @@ func Gofwd() int {
 			&cli.StringFlag{Name: "queue-reader", Value: "gofw", Usage: "NFQUEUE reader: gofw (batched, allocation-free) or go-nfqueue"},
 			&cli.StringFlag{Name: "copy", Value: "auto", Usage: "what the kernel copies of a queued packet: auto (its headers only while the ruleset needs no more) or full"},
 			&cli.UintFlag{Name: "full-queue", Usage: "NFQUEUE number of the full-copy queue, for packets whose headers need more than the header copy (default: queue-num + queues)"},
+			&cli.BoolFlag{Name: "fast-path", Usage: "let the kernel pass the packets of established TCP connections gofw has accepted both ways (not NATed, no helper), when no rule could treat their packets differently; rule and conntrack counters then miss those packets (README: Fast path)"},
 		}, ConntrackFlags()...),
 		Action: runDaemon,
 	}
@@ -112,6 +115,11 @@ func runDaemon(c *cli.Context) error {
 			}
 		}
 		if err := eng.Load(rs); err != nil {
+			// What beforeLoad changed follows the running ruleset
+			// again (the fast path back on, header copy).
+			if onLoad != nil {
+				onLoad(eng.Ruleset())
+			}
 			return err
 		}
 		if onLoad != nil {
@@ -144,8 +152,13 @@ func runDaemon(c *cli.Context) error {
 		if cp := c.String("copy"); cp != "auto" && cp != "full" {
 			return fmt.Errorf("--copy %q: want auto or full", cp)
 		}
+		fast := c.Bool("fast-path")
+		fastBase := rand.Uint32()
+		if fast && c.String("queue-reader") == "go-nfqueue" {
+			return fmt.Errorf("--fast-path needs --queue-reader gofw")
+		}
 		dp = datapath.New(datapath.Config{Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Reader: c.String("queue-reader"),
-			Copy: c.String("copy"), FullQueue: uint16(fq), Logf: logger.Printf}, eng, links)
+			Copy: c.String("copy"), FullQueue: uint16(fq), FastPath: fast, Logf: logger.Printf}, eng, links)
 		merge := !rs.OutputMayReroute()
 		dp.MergeOut.Store(merge)
 		dp.GSO.Store(!rs.MayRewrite())
@@ -163,10 +176,45 @@ func runDaemon(c *cli.Context) error {
 			if rs.NeedsPayload() {
 				dp.SetHeaders(false)
 			}
+			// Every offload ends before the new ruleset runs: its
+			// connections come back to gofw and are judged again.
+			if fast {
+				dp.SetFast(0, 0)
+				if err := dv.SetFastMark(0); err != nil {
+					return fmt.Errorf("fast path: %v", err)
+				}
+				ct.EndOffloads()
+			}
 			return nil
 		}
-		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Run: datapath.ExecRunner}
+		dv = &datapath.Divert{Cmd: divert, Queue: q, Queues: n, FailOpen: c.Bool("fail-open"), Hooks: datapath.DefaultHooks, MergeOut: merge, Fast: fast, Run: datapath.ExecRunner}
+		// startFast hands the running ruleset's connections to the
+		// kernel from now on, if the ruleset allows: the divert lets by
+		// connections marked for this ruleset, then the datapath marks
+		// them. The marks start at a random number: the kernel's entries
+		// keep the marks of an earlier gofwd, whose decisions this one
+		// must not inherit.
+		startFast := func(rs *ruleset.Ruleset) {
+			if !fast {
+				return
+			}
+			if why := rs.OffloadBlocker(); why != "" {
+				logger.Printf("fast path: off for this ruleset: %s", why)
+				return
+			}
+			gen := eng.Gen()
+			mark := fastBase + gen
+			if mark == 0 {
+				mark = 1
+			}
+			if err := dv.SetFastMark(mark); err != nil {
+				logger.Printf("fast path: off: %v", err)
+				return
+			}
+			dp.SetFast(gen, mark)
+		}
 		onLoad = func(rs *ruleset.Ruleset) {
+			defer startFast(rs)
 			// A ruleset that rewrites packets must see every packet's
 			// checksum complete: GSO off before it runs.
 			dp.SetGSO(!rs.MayRewrite())
@@ -203,6 +251,7 @@ func runDaemon(c *cli.Context) error {
 		if err := dv.Install(); err != nil {
 			return fmt.Errorf("installing the divert: %v", err)
 		}
+		startFast(rs)
 		go func() {
 			if err := dp.Wait(ctx); err != nil {
 				logger.Printf("datapath stopped: %v", err)
@@ -221,7 +270,7 @@ func runDaemon(c *cli.Context) error {
 	}
 	defer os.Remove(c.String("socket"))
 	srv := &ruleset.Server{
-		Handle: conntrackHandle(ct, live.Handle),
+		Handle: conntrackHandle(ct, countersNotice(dp, live.Handle)),
 		Stream: conntrackStream(ct, logger.Printf),
 		GID:    gid,
 		Logf:   logger.Printf,
@@ -281,4 +330,39 @@ func sdNotify(state string) {
 	}
 	c.Write([]byte(state))
 	c.Close()
+}
+
+// countersNotice adds a warning to the answers that show rule counters
+// (-v listings, gofw-save -c) while the fast path hands connections to the
+// kernel: their packets are not counted.
+func countersNotice(dp *datapath.Datapath, next func(*ruleset.Request) *ruleset.Response) func(*ruleset.Request) *ruleset.Response {
+	return func(req *ruleset.Request) *ruleset.Response {
+		resp := next(req)
+		if dp == nil || resp.Error != nil || dp.Stats.Offloaded.Load() == 0 || !showsCounters(req) {
+			return resp
+		}
+		resp.Stderr += fmt.Sprintf("Warning: counters are approximate: gofwd --fast-path has handed %d established TCP connections to the kernel, which passes their packets uncounted\n",
+			dp.Stats.Offloaded.Load())
+		return resp
+	}
+}
+
+// showsCounters reports whether req prints rule counters: gofw-save -c,
+// or a gofw command line with -v (alone or in a cluster such as -nvL).
+func showsCounters(req *ruleset.Request) bool {
+	switch req.Cmd {
+	case "save":
+		return req.Counters
+	case "iptables":
+		for _, a := range req.Args {
+			if a == "--verbose" {
+				return true
+			}
+			if len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.Trim(a[1:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" &&
+				strings.ContainsRune(a, 'v') {
+				return true
+			}
+		}
+	}
+	return false
 }
