@@ -420,8 +420,16 @@ var errLine = regexp.MustCompile(`line:? (\d+)`)
 // refused whole, with its line number (the one iptables-restore gives), and
 // the running ruleset stays, as iptables-restore keeps the table it could
 // not commit. The kernel's side is reloaded with iptables-legacy-restore.
-func TestE2EReload(t *testing.T) {
-	p := newPairSetup(t, "testdata/reload.v4", "iptables-legacy", func(s *side) {
+func TestE2EReload(t *testing.T) { testReload(t) }
+
+// TestE2EReloadFastPath is TestE2EReload with gofwd --fast-path: its
+// connections are masqueraded, so none is handed to the kernel, and
+// everything (counters included) must be as without the fast path, the
+// divert of TCP from mangle and the kernel's tracking of it aside.
+func TestE2EReloadFastPath(t *testing.T) { testReload(t, "--fast-path") }
+
+func testReload(t *testing.T, flags ...string) {
+	p := newPairFlags(t, "testdata/reload.v4", "iptables-legacy", func(s *side) {
 		if s.kernel {
 			return
 		}
@@ -434,7 +442,7 @@ func TestE2EReload(t *testing.T) {
 		if err := os.WriteFile(s.rules, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}, flags)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -63,6 +63,7 @@ func newFastPath(stats *Stats, logf func(string, ...any)) (*fastPath, error) {
 // readErrors counts the kernel's refusals; the first few are logged.
 func (f *fastPath) readErrors() {
 	buf := make([]byte, 4096)
+	var errs [16]unix.Errno
 	for {
 		n, _, err := unix.Recvfrom(f.fd, buf, 0)
 		if err != nil {
@@ -71,21 +72,31 @@ func (f *fastPath) readErrors() {
 			}
 			return // closed
 		}
-		for b := buf[:n]; len(b) >= nlmsgHdrLen+4; {
-			l := int(binary.NativeEndian.Uint32(b))
-			if l < nlmsgHdrLen || l > len(b) {
-				break
+		for _, e := range refusals(buf[:n], errs[:0]) {
+			if f.stats.OffloadFailed.Add(1) <= 3 {
+				f.logf("fast path: the kernel refused a connection mark update: %v", e)
 			}
-			if binary.NativeEndian.Uint16(b[4:]) == unix.NLMSG_ERROR {
-				if e := int32(binary.NativeEndian.Uint32(b[nlmsgHdrLen:])); e != 0 {
-					if f.stats.OffloadFailed.Add(1) <= 3 {
-						f.logf("fast path: the kernel refused a connection mark update: %v", unix.Errno(-e))
-					}
-				}
-			}
-			b = b[min(align4(l), len(b)):]
 		}
 	}
+}
+
+// refusals appends to errs the error of every NLMSG_ERROR message in b
+// that reports a failure (an acknowledgement reports 0). Whatever b holds
+// it does not panic.
+func refusals(b []byte, errs []unix.Errno) []unix.Errno {
+	for len(b) >= nlmsgHdrLen+4 {
+		l := int(binary.NativeEndian.Uint32(b))
+		if l < nlmsgHdrLen+4 || l > len(b) {
+			break
+		}
+		if binary.NativeEndian.Uint16(b[4:]) == unix.NLMSG_ERROR {
+			if e := int32(binary.NativeEndian.Uint32(b[nlmsgHdrLen:])); e < 0 {
+				errs = append(errs, unix.Errno(-e))
+			}
+		}
+		b = b[min(align4(l), len(b)):]
+	}
+	return errs
 }
 
 func (f *fastPath) close() { unix.Close(f.fd) }

@@ -69,3 +69,35 @@ func TestBuildMarkUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusals reads the kernel's answers to mark updates: errors count,
+// acknowledgements and other messages do not.
+func TestRefusals(t *testing.T) {
+	msg := func(typ uint16, errno int32) []byte {
+		b := make([]byte, nlmsgHdrLen+4+nlmsgHdrLen)
+		binary.NativeEndian.PutUint32(b, uint32(len(b)))
+		binary.NativeEndian.PutUint16(b[4:], typ)
+		binary.NativeEndian.PutUint32(b[nlmsgHdrLen:], uint32(errno))
+		return b
+	}
+	b := append(append(append(msg(unix.NLMSG_ERROR, -int32(unix.ENOENT)), msg(unix.NLMSG_ERROR, 0)...),
+		msg(unix.NLMSG_DONE, -1)...), msg(unix.NLMSG_ERROR, -int32(unix.EPERM))...)
+	got := refusals(b, nil)
+	if len(got) != 2 || got[0] != unix.ENOENT || got[1] != unix.EPERM {
+		t.Errorf("refusals %v, want [ENOENT EPERM]", got)
+	}
+	if got := refusals(b[:len(b)-1], nil); len(got) != 1 {
+		t.Errorf("a cut last message: refusals %v, want the first only", got)
+	}
+}
+
+// FuzzRefusals: whatever the socket returns, reading it does not panic
+// and finds no more refusals than it holds messages.
+func FuzzRefusals(f *testing.F) {
+	f.Add([]byte{20, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 254, 255, 255, 255})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n := len(refusals(b, nil)); n > len(b)/(nlmsgHdrLen+4) {
+			t.Fatalf("%d refusals in %d bytes", n, len(b))
+		}
+	})
+}
