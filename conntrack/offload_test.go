@@ -16,17 +16,21 @@ func TestOffload(t *testing.T) {
 	tb, clk := newTestTable(t, Config{OnPullBack: func(c *Conn) { back = append(back, c) }})
 	c := handshake(t, tb, clk.now, 41000, 80)
 
-	if c.NoteAccepted(Original, 7) {
-		t.Fatal("offloaded after one direction")
+	for range 2 * OffloadAfter {
+		if c.NoteAccepted(Reply, 7) {
+			t.Fatal("offloaded with packets of one direction only")
+		}
 	}
-	if c.NoteAccepted(Reply, 8) {
+	if c.NoteAccepted(Original, 8) {
 		t.Fatal("offloaded with the directions accepted by different rulesets")
 	}
-	if c.NoteAccepted(Reply, 8) {
-		t.Fatal("offloaded after the same direction twice")
+	for i := 2; i < OffloadAfter; i++ {
+		if c.NoteAccepted(Dir(i&1), 8) {
+			t.Fatalf("offloaded after %d packets, want %d", i, OffloadAfter)
+		}
 	}
-	if !c.NoteAccepted(Original, 8) {
-		t.Fatal("not offloaded after both directions under ruleset 8")
+	if !c.NoteAccepted(Reply, 8) {
+		t.Fatalf("not offloaded after %d packets both ways under ruleset 8", OffloadAfter)
 	}
 	if c.NoteAccepted(Original, 8) || !c.Offloaded() {
 		t.Fatal("a second NoteAccepted must report false and keep the offload")
@@ -83,8 +87,7 @@ func TestOffloadExpiry(t *testing.T) {
 	var back int
 	tb, clk := newTestTable(t, Config{OnPullBack: func(*Conn) { back++ }})
 	c := handshake(t, tb, clk.now, 41000, 80)
-	c.NoteAccepted(Original, 1)
-	c.NoteAccepted(Reply, 1)
+	offload(t, c)
 	est := tb.tcpTimeouts[TCPEstablished]
 	now := clk.add(est + time.Second)
 	tb.GCStep(now, 1<<20)
@@ -101,8 +104,7 @@ func TestOffloadExpiry(t *testing.T) {
 	}
 
 	d := handshake(t, tb, now, 41001, 80)
-	d.NoteAccepted(Original, 1)
-	d.NoteAccepted(Reply, 1)
+	offload(t, d)
 	if n := tb.Flush(now); n != 1 || back != 2 {
 		t.Errorf("flush of an offloaded entry: %d deleted, OnPullBack calls %d; want 1 and 2", n, back)
 	}
@@ -116,8 +118,7 @@ func TestEndOffloads(t *testing.T) {
 	for p := uint16(0); p < 3; p++ {
 		c := handshake(t, tb, clk.now, 41000+p, 80)
 		if p < 2 {
-			c.NoteAccepted(Original, 1)
-			c.NoteAccepted(Reply, 1)
+			offload(t, c)
 		}
 	}
 	if n := tb.EndOffloads(); n != 2 || back != 0 {
@@ -128,4 +129,15 @@ func TestEndOffloads(t *testing.T) {
 			t.Errorf("still offloaded: %v", e)
 		}
 	}
+}
+
+// offload hands c over as the datapath does, packets both ways.
+func offload(t *testing.T, c *Conn) {
+	t.Helper()
+	for i := range OffloadAfter {
+		if c.NoteAccepted(Dir(i&1), 1) {
+			return
+		}
+	}
+	t.Fatalf("not offloaded after %d packets", OffloadAfter)
 }

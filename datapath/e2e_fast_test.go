@@ -49,24 +49,30 @@ func TestE2EFastPath(t *testing.T) {
 			t.Errorf("%q: gofw's side answers %q, the kernel's %q", line, g, k)
 		}
 	}
-	// offloaded waits until gofw lists the connection from lport as
-	// [OFFLOAD] and the kernel's entry has the mark the divert lets by.
-	offloaded := func(lport int) {
+	// offloaded talks over c until gofw lists the connection from lport
+	// as [OFFLOAD] and the kernel's entry has the mark the divert lets by
+	// (gofw hands a connection over after conntrack.OffloadAfter packets).
+	offloaded := func(c conn, lport int) {
 		t.Helper()
 		sport := fmt.Sprintf("sport=%d ", lport)
 		var gl, kl, mark string
-		if !poll(10*time.Second, func() bool {
+		for i := 0; ; i++ {
 			gl, kl = grepLine(p.g.conntrackList(), sport), grepLine(p.g.must(p.g.in(router, "conntrack", "-L")...), sport)
 			mark = fastMark(p.g.must(p.g.in(router, "iptables-legacy-save", "-t", "mangle")...))
-			return strings.Contains(gl, "[OFFLOAD]") && mark != "" && strings.Contains(kl, " mark="+mark+" ")
-		}) {
-			t.Fatalf("connection from %d not offloaded in 10 s:\ngofw conntrack -L: %s\nkernel conntrack -L: %s\ndivert's mark: %q\n%s", lport, gl, kl, mark, p.g.gofwd.output())
+			if strings.Contains(gl, "[OFFLOAD]") && mark != "" && strings.Contains(kl, " mark="+mark+" ") {
+				return
+			}
+			if i == 20 {
+				break
+			}
+			talk(c, fmt.Sprintf("warm-up %d", i), fmt.Sprintf("echo warm-up %d", i))
 		}
+		t.Fatalf("connection from %d not offloaded after 20 exchanges:\ngofw conntrack -L: %s\nkernel conntrack -L: %s\ndivert's mark: %q\n%s", lport, gl, kl, mark, p.g.gofwd.output())
 	}
 
 	c1 := open(49401)
 	talk(c1, "one", "echo one")
-	offloaded(49401)
+	offloaded(c1, 49401)
 	before, _, err := p.g.gofw("-L", "FORWARD", "-v", "-x", "-n")
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +109,7 @@ func TestE2EFastPath(t *testing.T) {
 	// connection as the kernel does.
 	c2 := open(49402)
 	talk(c2, "one", "echo one")
-	offloaded(49402)
+	offloaded(c2, 49402)
 	talk(c2, "two", "echo two")
 	c2.g.stdin.Close()
 	c2.k.stdin.Close()
