@@ -65,6 +65,9 @@ func runDaemon(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("fast-path") && divert == "" {
+		return fmt.Errorf("--fast-path needs a divert: with --divert none no traffic reaches gofwd")
+	}
 	if q := c.Uint("queues"); q < 1 || q > 64 || c.Uint("queue-num")+q > 65536 {
 		return fmt.Errorf("--queues %d --queue-num %d: want 1-64 queues within 0-65535", q, c.Uint("queue-num"))
 	}
