@@ -197,12 +197,18 @@ func runDaemon(c *cli.Context) error {
 		// them. The marks start at a random number: the kernel's entries
 		// keep the marks of an earlier gofwd, whose decisions this one
 		// must not inherit.
+		// fastState is what the log last said of the fast path, so that
+		// each change is said once, not at every rule change.
+		fastState := ""
 		startFast := func(rs *ruleset.Ruleset) {
 			if !fast {
 				return
 			}
 			if why := rs.OffloadBlocker(); why != "" {
-				logger.Printf("fast path: off for this ruleset: %s", why)
+				if why != fastState {
+					logger.Printf("fast path: off for this ruleset: %s", why)
+					fastState = why
+				}
 				return
 			}
 			gen := eng.Gen()
@@ -212,9 +218,14 @@ func runDaemon(c *cli.Context) error {
 			}
 			if err := dv.SetFastMark(mark); err != nil {
 				logger.Printf("fast path: off: %v", err)
+				fastState = ""
 				return
 			}
 			dp.SetFast(gen, mark)
+			if fastState != "on" {
+				logger.Printf("fast path: on: established TCP connections the ruleset accepts are handed to the kernel; counters miss their packets")
+				fastState = "on"
+			}
 		}
 		onLoad = func(rs *ruleset.Ruleset) {
 			defer startFast(rs)
