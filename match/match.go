@@ -37,6 +37,10 @@ type Arg struct {
 	Value string   // the argument, "" for options without one
 	Extra []string // non-option words that followed (the second list of --tcp-flags)
 	Index int      // 1-based argument index, for error messages
+	// Proto and InvProto are the rule's -p as far as it was given before
+	// this option (0: none or "all"): iptables' parsers see only that.
+	Proto    uint8
+	InvProto bool
 }
 
 // Rule describes the rule an extension is part of, for Final checks.

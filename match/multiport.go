@@ -64,10 +64,13 @@ var multiportProtos = map[uint8]string{
 	packet.ProtoSCTP: "sctp", packet.ProtoDCCP: "dccp",
 }
 
-// Parse implements Match. The list is kept and parsed in Final, because
-// service names depend on -p; iptables checks -p while parsing, so it also
-// refuses "-m multiport --dports 1 -p tcp", which gofw accepts.
+// Parse implements Match. It checks -p as iptables' parser does
+// (check_proto), so "-m multiport --dports 1 -p tcp" is refused as there;
+// the list is kept and parsed in Final.
 func (m *Multiport) Parse(a *Arg) error {
+	if err := multiportProto(a.Proto, a.InvProto); err != nil {
+		return err
+	}
 	if m.lists == nil {
 		m.lists = map[string]string{}
 	}
@@ -92,14 +95,10 @@ func (m *Multiport) Final(r *Rule) error {
 	if len(m.order) == 0 {
 		return grammar.Paramf("multiport expection an option") // sic, iptables 1.8.9
 	}
-	name, ok := multiportProtos[r.Proto]
-	switch {
-	case r.InvProto || (!ok && r.Proto != 0):
-		return grammar.Paramf("multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP")
-	case !ok:
-		return grammar.Paramf("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
+	if err := multiportProto(r.Proto, r.InvProto); err != nil {
+		return err
 	}
-	m.proto = name
+	m.proto = multiportProtos[r.Proto]
 	for _, o := range m.order {
 		if err := m.parseList(m.lists[o]); err != nil {
 			return err
@@ -110,6 +109,19 @@ func (m *Multiport) Final(r *Rule) error {
 		given[o] = true
 	}
 	return xoExclusive("multiport", multiportOpts, multiportOpts, given)
+}
+
+// multiportProto is check_proto: multiport needs one of its protocols,
+// not negated.
+func multiportProto(proto uint8, inv bool) error {
+	_, ok := multiportProtos[proto]
+	switch {
+	case inv || (!ok && proto != 0):
+		return grammar.Paramf("multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP")
+	case !ok:
+		return grammar.Paramf("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
+	}
+	return nil
 }
 
 // parseList fills Ranges from "PORT[:PORT][,...]".

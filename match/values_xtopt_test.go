@@ -147,7 +147,7 @@ func xoRun(table, chain string, words []string) (*xoRule, error) {
 				return nil, grammar.ParamNLf("%s: option \"--%s\" can only be used once.", inst.info.Name, canon)
 			}
 			inst.seen[canon] = true
-			a := &Arg{Name: canon, Inv: inv, Index: i + 1}
+			a := &Arg{Name: canon, Inv: inv, Index: i + 1, Proto: r.proto, InvProto: r.invProto}
 			if opt.Arg {
 				i++
 				if i == len(words) {

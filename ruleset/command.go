@@ -682,7 +682,7 @@ func (b *builder) extOption(o *grammar.Opt) error {
 		return grammar.Paramf("%s: option \"--%s\" can only be used once.", x.name, long).AtArg(at)
 	}
 	x.seen = append(x.seen, canon)
-	a := &match.Arg{Name: canon, Inv: o.Neg, Index: at}
+	a := &match.Arg{Name: canon, Inv: o.Neg, Index: at, Proto: b.rule.Proto, InvProto: b.rule.Inv&InvProto != 0}
 	if o.Arg != nil {
 		a.Value = *o.Arg
 	}
