@@ -104,6 +104,9 @@ type Command struct {
 	Packets, ByteCount uint64
 	Version, Help      bool
 	HelpArg            string
+	// Warnings are iptables' warnings about the command (for stderr): it
+	// still runs.
+	Warnings []string
 }
 
 // catalog answers the grammar's questions from the extension registries.
@@ -495,6 +498,11 @@ func (b *builder) option(o *grammar.Opt) error {
 		ifc := *o.Arg
 		if len(ifc) >= 16 {
 			return grammar.Paramf("interface name `%s' must be shorter than IFNAMSIZ (15)", ifc).AtArg(at)
+		}
+		if strings.ContainsAny(ifc, "/ ") {
+			// xtables_parse_interface: the kernel never names a device so,
+			// but iptables takes the name.
+			b.cmd.Warnings = append(b.cmd.Warnings, fmt.Sprintf("Warning: weird character in interface `%s' ('/' and ' ' are not allowed by the kernel).", ifc))
 		}
 		// "-i +" is any interface; "! -i +" is kept, as it matches none.
 		if ifc == "+" && !o.Neg {

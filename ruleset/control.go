@@ -117,13 +117,16 @@ func DecodeRequest(b []byte) (*Request, error) {
 
 // Handle serves the requests that concern rules.
 func (l *Live) Handle(req *Request) *Response {
-	var out strings.Builder
+	var out, warn strings.Builder
 	var err error
 	switch req.Cmd {
 	case "iptables":
 		var c *Command
 		c, err = ParseCommand(req.Args, false, 0)
 		if err == nil {
+			for _, w := range c.Warnings {
+				warn.WriteString(w + "\n")
+			}
 			err = l.Update(func(rs *Ruleset) (*Ruleset, error) { return Exec(rs, c, &out) })
 		}
 	case "save":
@@ -133,13 +136,16 @@ func (l *Live) Handle(req *Request) *Response {
 		if req.Restore != nil {
 			o = *req.Restore
 		}
+		o.Warn = func(w string) { warn.WriteString(w + "\n") }
 		err = l.Update(func(rs *Ruleset) (*Ruleset, error) {
 			return Restore(rs, strings.NewReader(req.Input), o, &out)
 		})
 	default:
 		err = grammar.Failf("unknown request %q", req.Cmd)
 	}
-	return respond(out.String(), err)
+	r := respond(out.String(), err)
+	r.Stderr = warn.String()
+	return r
 }
 
 func respond(out string, err error) *Response {

@@ -17,6 +17,8 @@ type RestoreOptions struct {
 	Counters bool   // -c: apply [packets:bytes]
 	Table    string // -T: only this table's block
 	Verbose  bool   // -v
+	// Warn receives iptables-restore's warnings (for stderr), if not nil.
+	Warn func(string) `json:"-"`
 }
 
 // Restore errors are *grammar.Error with Line set. gofw-restore prints a
@@ -222,6 +224,11 @@ func restoreCommand(t *Table, cl *grammar.CommandLine, n int, o RestoreOptions, 
 	c, err := FromAST(&cl.Line, true, n)
 	if err != nil {
 		return restoreErr(err, n)
+	}
+	if o.Warn != nil {
+		for _, w := range c.Warnings {
+			o.Warn(w)
+		}
 	}
 	c.Table = t.Name
 	if cl.Counters != nil && o.Counters {
