@@ -17,23 +17,31 @@ import (
 // takes it back at once (its next packet meets the new DROP, as in the
 // kernel); and a connection closed while offloaded ends in gofw's table
 // as in the kernel's (the FIN still reaches gofw).
-func TestE2EFastPath(t *testing.T) {
+func TestE2EFastPath(t *testing.T) { testFastPath(t, wan, wanIP, "FORWARD", 49401) }
+
+// TestE2EFastPathLocal is TestE2EFastPath with the router as the server:
+// the connection's packets are diverted at PREROUTING (with INPUT) and
+// OUTPUT (with POSTROUTING) instead of PREROUTING and POSTROUTING.
+func TestE2EFastPathLocal(t *testing.T) { testFastPath(t, router, rtrLanIP, "INPUT", 49411) }
+
+func testFastPath(t *testing.T, srv host, srvIP, chain string, lport int) {
 	p := newPairFlags(t, "testdata/fastpath.v4", "iptables-legacy", nil, []string{"--fast-path"})
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := srvIP + ":80"
 	for _, s := range []*side{p.g, p.k} {
-		ps := []*proc{s.start(wan, "echod", []string{roleEnv + "=echod"}, self, wanIP+":80")}
-		s.waitListening(ps, server{wan, "tcp", wanIP + ":80"})
+		ps := []*proc{s.start(srv, "echod", []string{roleEnv + "=echod"}, self, addr)}
+		s.waitListening(ps, server{srv, "tcp", addr})
 	}
 	hello := func(lport int) string {
-		return fmt.Sprintf("hello from %s:80, you are %s:%d", wanIP, lanIP, lport)
+		return fmt.Sprintf("hello from %s, you are %s:%d", addr, lanIP, lport)
 	}
 	type conn struct{ g, k *holder }
 	open := func(lport int) conn {
 		t.Helper()
-		c := conn{p.g.startHold(lan, wanIP+":80", lport), p.k.startHold(lan, wanIP+":80", lport)}
+		c := conn{p.g.startHold(lan, addr, lport), p.k.startHold(lan, addr, lport)}
 		if g, k := c.g.next(), c.k.next(); k != hello(lport) || g != k {
 			t.Fatalf("connection from %d: gofw's side is greeted %q, the kernel's %q", lport, g, k)
 		}
@@ -70,16 +78,16 @@ func TestE2EFastPath(t *testing.T) {
 		t.Fatalf("connection from %d not offloaded after 20 exchanges:\ngofw conntrack -L: %s\nkernel conntrack -L: %s\ndivert's mark: %q\n%s", lport, gl, kl, mark, p.g.gofwd.output())
 	}
 
-	c1 := open(49401)
+	c1 := open(lport)
 	talk(c1, "one", "echo one")
-	offloaded(c1, 49401)
-	before, _, err := p.g.gofw("-L", "FORWARD", "-v", "-x", "-n")
+	offloaded(c1, lport)
+	before, _, err := p.g.gofw("-L", "-v", "-x", "-n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	talk(c1, "two", "echo two")
 	talk(c1, "three", "echo three")
-	after, warn, err := p.g.gofw("-L", "FORWARD", "-v", "-x", "-n")
+	after, warn, err := p.g.gofw("-L", "-v", "-x", "-n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,31 +100,31 @@ func TestE2EFastPath(t *testing.T) {
 
 	// A rule change ends every offload before it applies: the next
 	// segment of the connection meets the new DROP.
-	if out, errOut, err := p.g.gofw("-I", "FORWARD", "1", "-p", "tcp", "--dport", "80", "-j", "DROP"); err != nil {
+	if out, errOut, err := p.g.gofw("-I", chain, "1", "-p", "tcp", "--dport", "80", "-j", "DROP"); err != nil {
 		t.Fatalf("gofw -I: %v: %s%s", err, out, errOut)
 	}
-	p.k.must(p.k.in(router, "iptables-legacy", "-I", "FORWARD", "1", "-p", "tcp", "--dport", "80", "-j", "DROP")...)
-	if gl := grepLine(p.g.conntrackList(), "sport=49401 "); strings.Contains(gl, "[OFFLOAD]") {
+	p.k.must(p.k.in(router, "iptables-legacy", "-I", chain, "1", "-p", "tcp", "--dport", "80", "-j", "DROP")...)
+	if gl := grepLine(p.g.conntrackList(), fmt.Sprintf("sport=%d ", lport)); strings.Contains(gl, "[OFFLOAD]") {
 		t.Errorf("after a rule change the connection is still offloaded: %s", gl)
 	}
 	talk(c1, "dropped", "timeout")
-	if out, errOut, err := p.g.gofw("-D", "FORWARD", "1"); err != nil {
+	if out, errOut, err := p.g.gofw("-D", chain, "1"); err != nil {
 		t.Fatalf("gofw -D: %v: %s%s", err, out, errOut)
 	}
-	p.k.must(p.k.in(router, "iptables-legacy", "-D", "FORWARD", "1")...)
+	p.k.must(p.k.in(router, "iptables-legacy", "-D", chain, "1")...)
 
 	// Closed while offloaded: the FINs reach gofw, which ends the
 	// connection as the kernel does.
-	c2 := open(49402)
+	c2 := open(lport + 1)
 	talk(c2, "one", "echo one")
-	offloaded(c2, 49402)
+	offloaded(c2, lport+1)
 	talk(c2, "two", "echo two")
 	c2.g.stdin.Close()
 	c2.k.stdin.Close()
 	var g, k string
 	if !poll(10*time.Second, func() bool {
-		g = normConntrack(grepLine(p.g.conntrackList(), "sport=49402 "))
-		k = normConntrack(grepLine(p.k.conntrackList(), "sport=49402 "))
+		g = normConntrack(grepLine(p.g.conntrackList(), fmt.Sprintf("sport=%d ", lport+1)))
+		k = normConntrack(grepLine(p.k.conntrackList(), fmt.Sprintf("sport=%d ", lport+1)))
 		return strings.Contains(k, "TIME_WAIT") && g == k
 	}) {
 		t.Errorf("the connection closed while offloaded:\nkernel: %s\ngofw:   %s", k, g)
