@@ -118,6 +118,10 @@ type Command struct {
 	Op Op
 	// List is the table of -L: conntrack, dying or unconfirmed.
 	List ListTable
+	// Portid names who asked, in the events the command causes
+	// ("[USERSPACE] portid=N"): gofwd sets the requesting process's id,
+	// where ctnetlink gives the requester's netlink port. 0 for none.
+	Portid uint32
 
 	// Filter holds the filters that conntrack.Filter expresses; Mark,
 	// Status and ID are matched by Command.Match, with conntrack-tools'

@@ -20,6 +20,8 @@ type InsertSpec struct {
 	// State is the TCP state (--state), for TCP entries.
 	State TCPState
 	Mark  uint32
+	// Portid names who asked in the NEW event (Command.Portid).
+	Portid uint32
 }
 
 // Errors of Insert, in the wording conntrack prints after "Operation
@@ -86,7 +88,7 @@ func (t *Table) Insert(spec InsertSpec, now int64) (*Conn, error) {
 	t.stats.insert.Add(1)
 	// ctnetlink_new_conntrack reports the same event bits as a change
 	// from user space: the NEW message carries the mark, even 0.
-	t.publishBits(c, EventNew, updateEventBits, now)
+	t.publishFrom(c, EventNew, updateEventBits, now, spec.Portid)
 	return c, nil
 }
 

@@ -61,6 +61,9 @@ type Event struct {
 	Type  EventType
 	Bits  uint32 // IPCT_* bits behind an UPDATE (what changed)
 	Entry Entry
+	// Portid is who caused the event from user space (Command.Portid),
+	// 0 for the packet path and the table itself.
+	Portid uint32
 }
 
 // Subscription receives events on C. Delivery never blocks the packet
@@ -117,10 +120,15 @@ func (t *Table) publish(c *Conn, typ EventType, now int64) {
 }
 
 func (t *Table) publishBits(c *Conn, typ EventType, bits uint32, now int64) {
+	t.publishFrom(c, typ, bits, now, 0)
+}
+
+// publishFrom is publishBits for an event a user-space request caused.
+func (t *Table) publishFrom(c *Conn, typ EventType, bits uint32, now int64, portid uint32) {
 	if !t.hasSubscribers() {
 		return
 	}
-	ev := Event{Type: typ, Bits: bits, Entry: t.snapshot(c, now)}
+	ev := Event{Type: typ, Bits: bits, Entry: t.snapshot(c, now), Portid: portid}
 	switch typ {
 	case EventNew:
 		ev.Bits |= evNew | evProtoinfo | evHelper

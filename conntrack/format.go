@@ -187,7 +187,12 @@ func AppendEvent(b []byte, ev *Event, o FormatOpts) []byte {
 	if ev.Type == EventDestroy {
 		f.counters = true
 	}
-	return e.appendLine(b, o, f)
+	b = e.appendLine(b, o, f)
+	if ev.Portid != 0 {
+		b = append(b, " [USERSPACE] portid="...)
+		b = strconv.AppendUint(b, uint64(ev.Portid), 10)
+	}
+	return b
 }
 
 // AppendText appends the expectation as conntrack -L expect prints it

@@ -54,9 +54,9 @@ func (t *Table) Exec(c *Command) ([]byte, *CmdError) {
 			// A flush for one family (ctnetlink_flush_conntrack with
 			// an l3 filter) deletes that family's entries.
 			f := Filter{Family: c.Filter.Family}
-			t.Delete(&f, now)
+			t.deleteFrom(&f, now, c.Portid)
 		} else {
-			t.Flush(now)
+			t.flushFrom(now, c.Portid)
 		}
 		return nil, nil
 	case OpExpFlush:
@@ -263,7 +263,7 @@ func (t *Table) execDelete(c *Command, now int64) []byte {
 	var b []byte
 	t.forEachLive(now, func(x *Conn) {
 		e := t.snapshot(x, now)
-		if c.Match(&e) && t.kill(x, now) {
+		if c.Match(&e) && t.killFrom(x, now, c.Portid) {
 			b = c.appendEntry(b, &e)
 		}
 	})
@@ -305,7 +305,7 @@ func (t *Table) apply(c *Command, x *Conn, e *Entry, now int64) bool {
 		changed = true
 	}
 	if changed {
-		t.publishBits(x, EventUpdate, updateEventBits, now)
+		t.publishFrom(x, EventUpdate, updateEventBits, now, c.Portid)
 	}
 	return changed
 }
@@ -333,7 +333,7 @@ func (t *Table) execCreate(c *Command, now int64) *CmdError {
 		// ctnetlink_change_status refuses bits only the kernel sets.
 		return failErr("Operation failed: Device or resource busy")
 	}
-	spec := InsertSpec{Orig: orig, Reply: reply, Status: c.Status, Mark: c.Mark}
+	spec := InsertSpec{Orig: orig, Reply: reply, Status: c.Status, Mark: c.Mark, Portid: c.Portid}
 	if c.Zone != nil {
 		spec.Zone = *c.Zone
 	}

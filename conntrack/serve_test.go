@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -339,8 +340,8 @@ func loadSubs(tb *Table) *[]*Subscription {
 }
 
 // TestExecEvents covers -E: the lines for -I, -U, -D, the -e mask and the
-// filters, as conntrack 1.4.7 printed them (without the [USERSPACE]
-// origin, see the README).
+// filters, as conntrack 1.4.7 printed them (these requests name nobody:
+// TestExecEventsUserspace adds the [USERSPACE] origin).
 func TestExecEvents(t *testing.T) {
 	tb, _ := clockTable(Config{})
 	var all, onlyNew, tcpOnly eventSink
@@ -373,6 +374,40 @@ func TestExecEvents(t *testing.T) {
 	if n := len(*loadSubs(tb)); n != 0 {
 		t.Errorf("%d subscriptions left after the listeners stopped", n)
 	}
+}
+
+// TestExecEventsUserspace: events caused by a request that names its
+// requester end with " [USERSPACE] portid=N", after -o id's id=, as
+// conntrack -E prints those ctnetlink caused; the packet path's do not.
+func TestExecEventsUserspace(t *testing.T) {
+	tb, clk := clockTable(Config{})
+	var all, withID eventSink
+	stop1 := startEvents(t, tb, "-E", &all)
+	stop2 := startEvents(t, tb, "-E -o id", &withID)
+	for _, args := range []string{insUDP, "-U -p udp -m 3", "-D -p udp"} {
+		c, err := ParseArgs(splitArgs(args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Portid = 4242
+		if _, cerr := tb.Exec(c); cerr != nil {
+			t.Fatalf("%s: %v", args, cerr)
+		}
+	}
+	pass(tb, seg(udp, cli, srv, 7, 8, 0), *clk)
+	got := strings.Split(strings.TrimSpace(all.wait(t, 4)), "\n")
+	for i, l := range got {
+		if user := strings.HasSuffix(l, " [USERSPACE] portid=4242"); user != (i < 3) {
+			t.Errorf("event %d %q: [USERSPACE] portid=4242 at the end %v, want %v", i, l, user, i < 3)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(withID.wait(t, 4)), "\n")[:3] {
+		if !regexp.MustCompile(` id=\d+ \[USERSPACE\] portid=4242$`).MatchString(l) {
+			t.Errorf("-o id: %q, want id= before [USERSPACE]", l)
+		}
+	}
+	stop1()
+	stop2()
 }
 
 // TestExecEventsLost: a listener that does not keep up loses events and is

@@ -441,7 +441,11 @@ func (t *Table) mergeClash(c, x *Conn) *Conn {
 // (nf_ct_delete); for an unconfirmed one it only sets DYING so that Confirm
 // refuses it. It reports whether this call did it (false if the entry was
 // already dying).
-func (t *Table) kill(c *Conn, now int64) bool {
+func (t *Table) kill(c *Conn, now int64) bool { return t.killFrom(c, now, 0) }
+
+// killFrom is kill for a deletion a user-space request asked for: its
+// DESTROY event names the requester (Command.Portid).
+func (t *Table) killFrom(c *Conn, now int64, portid uint32) bool {
 	if !c.setStatus(StatusDying) {
 		return false
 	}
@@ -476,7 +480,7 @@ func (t *Table) kill(c *Conn, now int64) bool {
 		t.removeExpectsOf(c, now)
 	}
 	if st&StatusNATClash == 0 {
-		t.publish(c, EventDestroy, now)
+		t.publishFrom(c, EventDestroy, 0, now, portid)
 	}
 	return true
 }
@@ -623,14 +627,17 @@ func (t *Table) Get(tu Tuple, zone uint16, now int64) (Entry, bool) {
 
 // Delete removes every confirmed entry matching f (nil: all) and returns
 // them as they were just before (conntrack -D prints them).
-func (t *Table) Delete(f *Filter, now int64) []Entry {
+func (t *Table) Delete(f *Filter, now int64) []Entry { return t.deleteFrom(f, now, 0) }
+
+// deleteFrom is Delete for a user-space request (Command.Portid).
+func (t *Table) deleteFrom(f *Filter, now int64, portid uint32) []Entry {
 	var out []Entry
 	t.forEach(func(c *Conn) {
 		e := t.snapshot(c, now)
 		if f != nil && !f.MatchEntry(&e) {
 			return
 		}
-		if t.kill(c, now) {
+		if t.killFrom(c, now, portid) {
 			out = append(out, e)
 		}
 	})
@@ -639,10 +646,13 @@ func (t *Table) Delete(f *Filter, now int64) []Entry {
 
 // Flush deletes every confirmed entry (conntrack -F) and returns how many.
 // Unconfirmed entries are marked dying so that they never get in.
-func (t *Table) Flush(now int64) int {
+func (t *Table) Flush(now int64) int { return t.flushFrom(now, 0) }
+
+// flushFrom is Flush for a user-space request (Command.Portid).
+func (t *Table) flushFrom(now int64, portid uint32) int {
 	n := 0
 	t.forEach(func(c *Conn) {
-		if t.kill(c, now) {
+		if t.killFrom(c, now, portid) {
 			n++
 		}
 	})

@@ -77,6 +77,10 @@ type Request struct {
 	Table    string          `json:"table,omitempty"`    // save -t
 	Restore  *RestoreOptions `json:"restore,omitempty"`
 	Input    string          `json:"input,omitempty"` // restore input
+	// PeerPID is the requesting process (SO_PEERCRED), set by the
+	// server, never read from the request: conntrack events caused by
+	// the request name it as ctnetlink names the netlink port.
+	PeerPID int32 `json:"-"`
 }
 
 // Response is the answer to a Request: what to print, and the failure.
@@ -253,18 +257,18 @@ func (s *Server) logf(format string, a ...any) {
 
 // allowed checks the peer with SO_PEERCRED: root, or a member of the
 // configured group (primary or supplementary).
-func (s *Server) allowed(c *net.UnixConn) (bool, string) {
+func (s *Server) allowed(c *net.UnixConn) (ok bool, who string, pid int32) {
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return false, err.Error()
+		return false, err.Error(), 0
 	}
 	var cred *unix.Ucred
 	var cerr error
 	raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
 	if cerr != nil {
-		return false, cerr.Error()
+		return false, cerr.Error(), 0
 	}
-	return s.permit(cred), fmt.Sprintf("pid %d uid %d gid %d", cred.Pid, cred.Uid, cred.Gid)
+	return s.permit(cred), fmt.Sprintf("pid %d uid %d gid %d", cred.Pid, cred.Uid, cred.Gid), cred.Pid
 }
 
 // permit decides on a peer's credentials: root, or a member of the
@@ -295,7 +299,8 @@ func inGroups(pid int32, gid int) bool {
 
 func (s *Server) conn(c *net.UnixConn) {
 	defer c.Close()
-	if ok, who := s.allowed(c); !ok {
+	ok, who, pid := s.allowed(c)
+	if !ok {
 		s.logf("control socket: refused %s: only root or the socket group may use gofwd", who)
 		writeFrame(c, &Response{Error: grammar.Failf("Permission denied (you must be root)")})
 		return
@@ -317,6 +322,7 @@ func (s *Server) conn(c *net.UnixConn) {
 			writeFrame(c, &Response{Error: grammar.Failf("%v", err)})
 			return
 		}
+		req.PeerPID = pid
 		if s.Stream != nil {
 			if fn := s.Stream(req); fn != nil {
 				s.stream(c, br, fn)

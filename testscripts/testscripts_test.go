@@ -178,11 +178,15 @@ var (
 	ctTextTimeout = regexp.MustCompile(`^((?:\s*\[[A-Z]+\] )?(?:ipv[46]\s+\d+ )?[a-z0-9-]+\s+\d+ )(\d+)( .*)?$`)
 	ctJSONTimeout = regexp.MustCompile(`"timeout":(\d+)`)
 	ctJSONID      = regexp.MustCompile(`,"id":\d+}$`)
+	ctPortid      = regexp.MustCompile(` \[USERSPACE\] portid=\d+$`)
 )
 
 // ctLine splits a line into its text with the timeout (and, in JSON, the
 // entry id) blanked out, and the timeout (-1 when the line has none).
 func ctLine(l string) (string, int) {
+	// The requester's id differs from run to run; that it is there is
+	// compared.
+	l = ctPortid.ReplaceAllString(l, " [USERSPACE] portid=<portid>")
 	if m := ctTextTimeout.FindStringSubmatch(l); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		return m[1] + "<timeout>" + m[3], n

@@ -85,6 +85,7 @@ func conntrackHandle(ct *conntrack.Table, next func(*ruleset.Request) *ruleset.R
 		if err != nil {
 			return ctResponse(nil, err)
 		}
+		c.Portid = uint32(req.PeerPID)
 		out, cerr := ct.Exec(c)
 		if cerr != nil {
 			return ctResponse(out, cerr)
