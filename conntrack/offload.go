@@ -32,14 +32,14 @@ const (
 // path cost 8% of new connections per second on the benchmark machine.
 const OffloadAfter = 15
 
-// NoteAccepted records that a packet of direction dir was accepted by the
+// noteAccepted records that a packet of direction dir was accepted by the
 // compiled ruleset gen (ruleset.Engine.Gen) and, once a packet of each
 // direction and OffloadAfter packets in all have been accepted by the same
 // one, sets OFFLOAD and reports true: the caller must then have the kernel take the connection's
 // packets. Later calls report false until the entry comes back. Only the
 // low 8 bits of gen are kept: two reloads 256 apart with no packet of the
 // connection in between would be taken for one.
-func (c *Conn) NoteAccepted(dir Dir, gen uint32) bool {
+func (c *Conn) noteAccepted(dir Dir, gen uint32) bool {
 	g := (gen << offGenShift) & offGenMask
 	for {
 		old := c.status.Load()
@@ -66,6 +66,15 @@ func (c *Conn) NoteAccepted(dir Dir, gen uint32) bool {
 			return both
 		}
 	}
+}
+
+// NoteAccepted is Conn.noteAccepted, counted in the table (EndOffloads).
+func (t *Table) NoteAccepted(c *Conn, dir Dir, gen uint32) bool {
+	if !c.noteAccepted(dir, gen) {
+		return false
+	}
+	t.offloaded.Add(1)
+	return true
 }
 
 // Offloaded reports whether the kernel has been asked to take the
@@ -98,6 +107,7 @@ func (t *Table) pullBackQuiet(c *Conn) bool {
 			break
 		}
 	}
+	t.offloaded.Add(-1)
 	c.mu.Lock()
 	for d := range c.tcp.seen {
 		c.tcp.seen[d].maxwin = 0
@@ -138,6 +148,9 @@ func (t *Table) expired(c *Conn, now int64) bool {
 // returns how many came back.
 func (t *Table) EndOffloads() int {
 	n := 0
+	if t.offloaded.Load() <= 0 {
+		return 0 // the usual case: no walk of a large table per rule change
+	}
 	t.forEach(func(c *Conn) {
 		if c.status.Load()&uint32(StatusOffload) == 0 {
 			return

@@ -17,22 +17,22 @@ func TestOffload(t *testing.T) {
 	c := handshake(t, tb, clk.now, 41000, 80)
 
 	for range 2 * OffloadAfter {
-		if c.NoteAccepted(Reply, 7) {
+		if tb.NoteAccepted(c, Reply, 7) {
 			t.Fatal("offloaded with packets of one direction only")
 		}
 	}
-	if c.NoteAccepted(Original, 8) {
+	if tb.NoteAccepted(c, Original, 8) {
 		t.Fatal("offloaded with the directions accepted by different rulesets")
 	}
 	for i := 2; i < OffloadAfter; i++ {
-		if c.NoteAccepted(Dir(i&1), 8) {
+		if tb.NoteAccepted(c, Dir(i&1), 8) {
 			t.Fatalf("offloaded after %d packets, want %d", i, OffloadAfter)
 		}
 	}
-	if !c.NoteAccepted(Reply, 8) {
+	if !tb.NoteAccepted(c, Reply, 8) {
 		t.Fatalf("not offloaded after %d packets both ways under ruleset 8", OffloadAfter)
 	}
-	if c.NoteAccepted(Original, 8) || !c.Offloaded() {
+	if tb.NoteAccepted(c, Original, 8) || !c.Offloaded() {
 		t.Fatal("a second NoteAccepted must report false and keep the offload")
 	}
 	if got := c.Status(); got != StatusSeenReply|StatusAssured|StatusConfirmed|StatusOffload {
@@ -87,7 +87,7 @@ func TestOffloadExpiry(t *testing.T) {
 	var back int
 	tb, clk := newTestTable(t, Config{OnPullBack: func(*Conn) { back++ }})
 	c := handshake(t, tb, clk.now, 41000, 80)
-	offload(t, c)
+	offload(t, tb, c)
 	est := tb.tcpTimeouts[TCPEstablished]
 	now := clk.add(est + time.Second)
 	tb.GCStep(now, 1<<20)
@@ -104,7 +104,7 @@ func TestOffloadExpiry(t *testing.T) {
 	}
 
 	d := handshake(t, tb, now, 41001, 80)
-	offload(t, d)
+	offload(t, tb, d)
 	if n := tb.Flush(now); n != 1 || back != 2 {
 		t.Errorf("flush of an offloaded entry: %d deleted, OnPullBack calls %d; want 1 and 2", n, back)
 	}
@@ -118,7 +118,7 @@ func TestEndOffloads(t *testing.T) {
 	for p := uint16(0); p < 3; p++ {
 		c := handshake(t, tb, clk.now, 41000+p, 80)
 		if p < 2 {
-			offload(t, c)
+			offload(t, tb, c)
 		}
 	}
 	if n := tb.EndOffloads(); n != 2 || back != 0 {
@@ -132,10 +132,10 @@ func TestEndOffloads(t *testing.T) {
 }
 
 // offload hands c over as the datapath does, packets both ways.
-func offload(t *testing.T, c *Conn) {
+func offload(t *testing.T, tb *Table, c *Conn) {
 	t.Helper()
 	for i := range OffloadAfter {
-		if c.NoteAccepted(Dir(i&1), 1) {
+		if tb.NoteAccepted(c, Dir(i&1), 1) {
 			return
 		}
 	}

@@ -20,6 +20,8 @@ type Table struct {
 	tcpTimeouts [tcpTOSize]time.Duration
 
 	count   atomic.Int64 // nf_conntrack_count: unconfirmed + confirmed, not dying
+	// offloaded counts the entries handed to the kernel (offload.go).
+	offloaded atomic.Int64
 	stats   counters
 	lastLog atomic.Int64
 	// gcEarlyDrop arms the GC's eviction mode after a "table full" drop,

@@ -151,7 +151,7 @@ func (d *Datapath) Start(ctx context.Context) error {
 		if d.eng.CT == nil {
 			return errors.New("the fast path needs connection tracking")
 		}
-		f, err := newFastPath(&d.Stats, d.cfg.Logf)
+		f, err := newFastPath(d.eng.CT, &d.Stats, d.cfg.Logf)
 		if err != nil {
 			return fmt.Errorf("fast path: %w", err)
 		}

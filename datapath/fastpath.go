@@ -42,11 +42,12 @@ type fastPath struct {
 	// updates the kernel refused (the entry was gone, or the kernel never
 	// tracked the connection).
 	stats *Stats
+	ct    *conntrack.Table
 	logf  func(string, ...any)
 }
 
 // newFastPath opens the ctnetlink socket and starts reading its answers.
-func newFastPath(stats *Stats, logf func(string, ...any)) (*fastPath, error) {
+func newFastPath(ct *conntrack.Table, stats *Stats, logf func(string, ...any)) (*fastPath, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
 		return nil, fmt.Errorf("ctnetlink socket: %w", err)
@@ -55,7 +56,7 @@ func newFastPath(stats *Stats, logf func(string, ...any)) (*fastPath, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("ctnetlink bind: %w", err)
 	}
-	f := &fastPath{fd: fd, stats: stats, logf: logf}
+	f := &fastPath{fd: fd, stats: stats, ct: ct, logf: logf}
 	go f.readErrors()
 	return f, nil
 }
@@ -196,7 +197,7 @@ func (f *fastPath) consider(p *packet.Packet) {
 		c.TCPState() != conntrack.TCPEstablished {
 		return
 	}
-	if c.NoteAccepted(p.CtInfo.Dir(), gen) {
+	if f.ct.NoteAccepted(c, p.CtInfo.Dir(), gen) {
 		f.setMark(c, f.mark.Load())
 		f.stats.Offloaded.Add(1)
 	}

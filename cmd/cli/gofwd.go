@@ -114,6 +114,11 @@ func runDaemon(c *cli.Context) error {
 	live.Compile = func(rs *ruleset.Ruleset) error {
 		if beforeLoad != nil {
 			if err := beforeLoad(rs); err != nil {
+				// It may have changed things half way (the fast path
+				// off): back to what the running ruleset needs.
+				if onLoad != nil {
+					onLoad(eng.Ruleset())
+				}
 				return err
 			}
 		}
