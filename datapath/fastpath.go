@@ -14,8 +14,9 @@ import (
 )
 
 // fastPath is gofwd's opt-in fast path (--fast-path): once gofw has
-// accepted a packet of each direction of an established TCP connection
-// under a ruleset whose verdicts cannot change along a connection
+// accepted packets of both directions of an established TCP connection
+// (conntrack.OffloadAfter in all) under a ruleset whose verdicts cannot
+// change along a connection
 // (ruleset.Ruleset.OffloadBlocker), it sets that connection's mark in the
 // kernel's conntrack to the mark the divert lets by (Divert.FastMark), and
 // the kernel passes its plain segments without a trip to user space. A
