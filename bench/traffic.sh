@@ -11,7 +11,7 @@
 # (GOFW_BENCH_INSTALL=1 makes it run that apt-get itself).
 #
 # Knobs (environment) and their defaults; the default suite takes about
-# 30 minutes on 2 CPUs:
+# 25 minutes on 2 CPUs:
 #   DURATION=3     seconds of traffic per measurement (whole seconds)
 #   RUNS=3         rounds; each measures every configuration once
 #   SIZES="1 10 1000 10000 100000"   INPUT rules (1: the accepting rule
