@@ -19,11 +19,11 @@ type Table struct {
 	shards      []shard
 	tcpTimeouts [tcpTOSize]time.Duration
 
-	count   atomic.Int64 // nf_conntrack_count: unconfirmed + confirmed, not dying
+	count atomic.Int64 // nf_conntrack_count: unconfirmed + confirmed, not dying
 	// offloaded counts the entries handed to the kernel (offload.go).
 	offloaded atomic.Int64
-	stats   counters
-	lastLog atomic.Int64
+	stats     counters
+	lastLog   atomic.Int64
 	// gcEarlyDrop arms the GC's eviction mode after a "table full" drop,
 	// as conntrack_gc_work.early_drop.
 	gcEarlyDrop atomic.Bool
