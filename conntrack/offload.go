@@ -120,9 +120,6 @@ func (t *Table) pullBackQuiet(c *Conn) bool {
 // SetOnPullBack sets Config.OnPullBack; call it before any packet runs.
 func (t *Table) SetOnPullBack(fn func(c *Conn)) { t.cfg.OnPullBack = fn }
 
-// PullBack ends c's offload, if it has one (see pullBack).
-func (t *Table) PullBack(c *Conn) bool { return t.pullBack(c) }
-
 // expired reports whether c's timeout ran out, for deleting it. An
 // offloaded entry's timeout stopped following its packets, which the
 // kernel still sees: it is not deleted but brought back, with its state's

@@ -638,6 +638,3 @@ func (d *Datapath) SetFast(gen, mark uint32) {
 	d.fast.gen.Store(gen)
 }
 
-// FastActive reports whether the fast path may hand connections to the
-// kernel now.
-func (d *Datapath) FastActive() bool { return d.fast != nil && d.fast.gen.Load() != 0 }
