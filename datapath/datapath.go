@@ -637,4 +637,3 @@ func (d *Datapath) SetFast(gen, mark uint32) {
 	d.fast.mark.Store(mark)
 	d.fast.gen.Store(gen)
 }
-
