@@ -634,6 +634,5 @@ func (d *Datapath) SetFast(gen, mark uint32) {
 	if d.fast == nil {
 		return
 	}
-	d.fast.mark.Store(mark)
-	d.fast.gen.Store(gen)
+	d.fast.genMark.Store(uint64(gen)<<32 | uint64(mark))
 }

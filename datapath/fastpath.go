@@ -35,10 +35,11 @@ type fastPath struct {
 	mu sync.Mutex // guards buf and the socket's sends
 	// buf is one update message, rebuilt in place.
 	buf [128]byte
-	// gen is the compiled ruleset whose accepted connections may be
-	// offloaded (ruleset.Engine.Gen), 0 for none; mark is the connection
-	// mark the divert lets by for it.
-	gen, mark atomic.Uint32
+	// genMark holds, in one word so that they are read together, the
+	// compiled ruleset whose accepted connections may be offloaded
+	// (ruleset.Engine.Gen, high half; 0 for none) and the connection mark
+	// the divert lets by for it (low half).
+	genMark atomic.Uint64
 	// stats counts connections handed to the kernel and taken back, and
 	// updates the kernel refused (the entry was gone, or the kernel never
 	// tracked the connection).
@@ -185,7 +186,8 @@ func nestEnd(b []byte, off int, typ uint16) {
 // called for accepted packets whose path gofw has run to its end.
 func (f *fastPath) consider(p *packet.Packet) {
 	c := p.Conn
-	gen := f.gen.Load()
+	gm := f.genMark.Load()
+	gen, mark := uint32(gm>>32), uint32(gm)
 	if c == nil || gen == 0 || p.Gen != gen || p.Proto != packet.ProtoTCP ||
 		p.TCPFlags&(packet.TCPSyn|packet.TCPFin|packet.TCPRst) != 0 ||
 		(p.CtInfo != conntrack.Established && p.CtInfo != conntrack.EstablishedReply) {
@@ -199,7 +201,7 @@ func (f *fastPath) consider(p *packet.Packet) {
 		return
 	}
 	if f.ct.NoteAccepted(c, p.CtInfo.Dir(), gen) {
-		f.setMark(c, f.mark.Load())
+		f.setMark(c, mark)
 		f.stats.Offloaded.Add(1)
 	}
 }
