@@ -481,8 +481,10 @@ func parsePacketMsg(attrs []byte) (id uint32, m meta, payload []byte, ok bool) {
 				m.out = binary.BigEndian.Uint32(a)
 			}
 		case nfqaHwAddr:
+			// struct nfqnl_msg_packet_hw: a length, then at most 8
+			// bytes; a longer claimed length is not the kernel's.
 			if len(a) >= 4 {
-				if n := int(binary.BigEndian.Uint16(a)); n <= len(a)-4 {
+				if n := int(binary.BigEndian.Uint16(a)); n <= len(a)-4 && n <= 8 {
 					m.hwaddr = a[4 : 4+n]
 				}
 			}
