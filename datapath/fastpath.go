@@ -33,8 +33,9 @@ import (
 type fastPath struct {
 	fd int
 	mu sync.Mutex // guards buf and the socket's sends
-	// buf is one update message, rebuilt in place.
-	buf [128]byte
+	// buf is one update message, rebuilt in place; kernel its address.
+	buf    [128]byte
+	kernel unix.SockaddrNetlink
 	// genMark holds, in one word so that they are read together, the
 	// compiled ruleset whose accepted connections may be offloaded
 	// (ruleset.Engine.Gen, high half; 0 for none) and the connection mark
@@ -58,7 +59,7 @@ func newFastPath(ct *conntrack.Table, stats *Stats, logf func(string, ...any)) (
 		unix.Close(fd)
 		return nil, fmt.Errorf("ctnetlink bind: %w", err)
 	}
-	f := &fastPath{fd: fd, stats: stats, ct: ct, logf: logf}
+	f := &fastPath{fd: fd, stats: stats, ct: ct, logf: logf, kernel: unix.SockaddrNetlink{Family: unix.AF_NETLINK}}
 	go f.readErrors()
 	return f, nil
 }
@@ -129,7 +130,7 @@ func (f *fastPath) setMark(c *conntrack.Conn, mark uint32) {
 	t := c.Tuple(conntrack.Original)
 	f.mu.Lock()
 	b := buildMarkUpdate(f.buf[:0], t, mark)
-	err := unix.Sendto(f.fd, b, unix.MSG_DONTWAIT, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+	err := unix.Sendto(f.fd, b, unix.MSG_DONTWAIT, &f.kernel)
 	f.mu.Unlock()
 	if err != nil && f.stats.OffloadFailed.Add(1) <= 3 {
 		f.logf("fast path: sending a connection mark update: %v", err)

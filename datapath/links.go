@@ -167,30 +167,28 @@ func (l *Links) subscribe(ctx context.Context) (*subscription, error) {
 			l.logf("interface notifications: %v", err)
 		}
 	}
-	// A buffer beyond rmem_max needs CAP_NET_ADMIN: without it, the
-	// default one.
-	var err error
-	for _, force := range []bool{true, false} {
-		err = netlink.LinkSubscribeWithOptions(s.links, sctx.Done(), netlink.LinkSubscribeOptions{ErrorCallback: onErr, ReceiveBufferSize: notifyBuf, ReceiveBufferForceSize: force})
-		if err == nil {
-			break
-		}
-	}
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	for _, force := range []bool{true, false} {
-		err = netlink.AddrSubscribeWithOptions(s.addrs, sctx.Done(), netlink.AddrSubscribeOptions{ErrorCallback: onErr, ReceiveBufferSize: notifyBuf, ReceiveBufferForceSize: force})
-		if err == nil {
-			break
-		}
+	err := forcedBuffer(func(force bool) error {
+		return netlink.LinkSubscribeWithOptions(s.links, sctx.Done(), netlink.LinkSubscribeOptions{ErrorCallback: onErr, ReceiveBufferSize: notifyBuf, ReceiveBufferForceSize: force})
+	})
+	if err == nil {
+		err = forcedBuffer(func(force bool) error {
+			return netlink.AddrSubscribeWithOptions(s.addrs, sctx.Done(), netlink.AddrSubscribeOptions{ErrorCallback: onErr, ReceiveBufferSize: notifyBuf, ReceiveBufferForceSize: force})
+		})
 	}
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	return s, nil
+}
+
+// forcedBuffer subscribes with a receive buffer forced past rmem_max,
+// which needs CAP_NET_ADMIN, and without it, with the default one.
+func forcedBuffer(subscribe func(force bool) error) error {
+	if err := subscribe(true); err == nil {
+		return nil
+	}
+	return subscribe(false)
 }
 
 // addrDel is one address removal to report.
